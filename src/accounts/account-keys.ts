@@ -1,0 +1,37 @@
+import type { Tx } from '../db/contexts.ts';
+import { FieldCipher, newDataKey, unwrapDataKey, wrapDataKey } from '../crypto/envelope.ts';
+import type { KeyRing } from '../crypto/keyring.ts';
+import type { Clock } from '../clock.ts';
+
+/** Per-account data keys: created with the account, unwrapped to read, deleted to shred. */
+export function generateAccountKey(accountId: string): { cipher: FieldCipher; dataKey: Buffer } {
+  const dataKey = newDataKey();
+  return { cipher: new FieldCipher(accountId, dataKey), dataKey };
+}
+
+/** Stores the data key wrapped by the current key-encryption key; the clear key never reaches the database. */
+export async function storeAccountKey(tx: Tx, ring: KeyRing, clock: Clock, accountId: string, dataKey: Buffer): Promise<void> {
+  await tx.query(`INSERT INTO account_keys (account_id, kek_id, wrapped_key, created_at) VALUES ($1, $2, $3, $4)`, [
+    accountId,
+    ring.currentKekId,
+    wrapDataKey(ring.kek(ring.currentKekId), accountId, dataKey),
+    clock.now(),
+  ]);
+}
+
+/** The account's cipher, or null when its key was shredded (the data is gone for good). */
+export async function accountCipher(tx: Tx, ring: KeyRing, accountId: string): Promise<FieldCipher | null> {
+  const { rows } = await tx.query<{ kek_id: string; wrapped_key: Uint8Array }>(
+    `SELECT kek_id, wrapped_key FROM account_keys WHERE account_id = $1`,
+    [accountId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return new FieldCipher(accountId, unwrapDataKey(ring.kek(row.kek_id), accountId, Buffer.from(row.wrapped_key)));
+}
+
+/** Crypto-shredding: without its data key nothing of the account can be decrypted again. */
+export async function shredAccountKey(tx: Tx, accountId: string): Promise<boolean> {
+  const { rowCount } = await tx.query(`DELETE FROM account_keys WHERE account_id = $1`, [accountId]);
+  return rowCount === 1;
+}

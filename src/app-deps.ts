@@ -1,0 +1,14 @@
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { KeyRing } from './crypto/keyring.ts';
+import type { Database } from './db/database.ts';
+import type { Logger } from './logger.ts';
+
+/** Everything the web app needs, built by the CLI's start command or by a test. */
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  ring: KeyRing;
+  clock: Clock;
+  logger: Logger;
+}

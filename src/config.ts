@@ -1,0 +1,84 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Environment → typed configuration. Every variable is documented in docs/configuration.md. */
+export type Environment = 'development' | 'production';
+
+export interface Config {
+  env: Environment;
+  host: string;
+  port: number;
+  publicUrl: URL;
+  dataDir: string;
+  /** PostgreSQL connection string; absent means embedded PGlite under dataDir. */
+  databaseUrl: string | undefined;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  keysFile: string;
+  /** Whether a missing key file may be generated (development only). */
+  generateKeys: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  trustProxy: boolean;
+  /** Name shown to citizens in pages and mails (the agency running Sésame). */
+  serviceName: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const schema = z.object({
+  SESAME_ENV: z.enum(['development', 'production']).default('development'),
+  HOST: optional,
+  PORT: optional.pipe(z.string().regex(/^\d+$/, 'must be a number').transform(Number).pipe(z.number().int().min(1).max(65535)).optional()),
+  SESAME_PUBLIC_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  SESAME_DATA_DIR: optional,
+  DATABASE_URL: optional.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  SMTP_URL: optional.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
+  SESAME_MAIL_FROM: optional,
+  SESAME_KEYS_FILE: optional,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  SESAME_TRUST_PROXY: z.enum(['true', 'false']).optional(),
+  SESAME_SERVICE_NAME: optional,
+});
+
+/** Reads and validates the environment; throws ConfigError naming the offending variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    // The message names the variable, never echoes its value (it may be a secret URL).
+    throw new ConfigError(`${variable}: ${issue?.message ?? 'invalid value'}`);
+  }
+  const e = parsed.data;
+  const production = e.SESAME_ENV === 'production';
+  if (production) {
+    if (!e.SESAME_KEYS_FILE) throw new ConfigError('SESAME_KEYS_FILE: required in production (keys are never generated there)');
+    if (!e.SESAME_PUBLIC_URL?.startsWith('https://')) throw new ConfigError('SESAME_PUBLIC_URL: must be an https:// URL in production');
+    if (!e.SMTP_URL) throw new ConfigError('SMTP_URL: required in production (mail is never written to files there)');
+  }
+  const port = e.PORT ?? 8080;
+  const dataDir = path.resolve(cwd, e.SESAME_DATA_DIR ?? 'data');
+  const publicUrl = new URL(e.SESAME_PUBLIC_URL ?? `http://localhost:${port}`);
+  return {
+    env: e.SESAME_ENV,
+    host: e.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
+    port,
+    publicUrl,
+    dataDir,
+    databaseUrl: e.DATABASE_URL,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.SESAME_MAIL_FROM ?? `Sésame <ne-pas-repondre@${publicUrl.hostname}>`,
+    keysFile: e.SESAME_KEYS_FILE ? path.resolve(cwd, e.SESAME_KEYS_FILE) : path.join(dataDir, 'keys.json'),
+    generateKeys: !production,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    trustProxy: e.SESAME_TRUST_PROXY === 'true',
+    serviceName: e.SESAME_SERVICE_NAME ?? 'Sésame',
+  };
+}

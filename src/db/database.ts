@@ -1,0 +1,40 @@
+/**
+ * One interface over embedded PGlite and a PostgreSQL server (DESIGN principle 1).
+ * Callers never get a bare connection: they get a transaction, and domain code only
+ * gets one through a context (contexts.ts), which sets the role RLS policies read.
+ */
+export type Row = Record<string, unknown>;
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  /** A transaction on the locked-down session role: it can do nothing until a context sets a role. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** A statement outside any context (runs as the unprivileged role). For health checks. */
+  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  close(): Promise<void>;
+}
+
+/**
+ * The role every connection falls back to. It owns nothing and is granted nothing, so a
+ * query that forgot its context fails instead of seeing everything.
+ */
+export const LOCKED_ROLE = 'sesame_none';
+
+/** Raw owner access, for migrations only: never handed to domain code. */
+export interface OwnerAccess {
+  runAsOwner<T>(fn: (q: OwnerQueryable) => Promise<T>): Promise<T>;
+}
+
+export interface OwnerQueryable extends Queryable {
+  /** Runs a script of several statements (migrations). */
+  exec(sql: string): Promise<void>;
+}

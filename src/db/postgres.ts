@@ -1,0 +1,49 @@
+import pg from 'pg';
+import { LOCKED_ROLE, type Database, type OwnerAccess, type Queryable, type Row, type QueryResult } from './database.ts';
+
+function wrap(client: pg.ClientBase): Queryable {
+  return {
+    async query<R extends Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+      const res = await client.query<R>(sql, params as unknown[]);
+      return { rows: res.rows, rowCount: res.rowCount ?? 0 };
+    },
+  };
+}
+
+/** PostgreSQL server through a pool; every pooled connection starts on the locked role. */
+export function openPostgres(url: string, options: { max?: number } = {}): Database & OwnerAccess {
+  // The role is a startup option, so a connection is locked before its first query; before
+  // the first migration the role does not exist and connecting fails: closed, not open.
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, options: `-c role=${LOCKED_ROLE}` });
+  const transaction = async <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(wrap(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  };
+  return {
+    kind: 'postgres',
+    transaction,
+    async query(sql, params) {
+      return transaction((tx) => tx.query(sql, params));
+    },
+    async runAsOwner(fn) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        return await fn({ ...wrap(client), exec: async (sql) => void (await client.query(sql)) });
+      } finally {
+        await client.end();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

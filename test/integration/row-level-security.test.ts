@@ -1,0 +1,120 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../src/clock.ts';
+import { KeyRing } from '../../src/crypto/keyring.ts';
+import { citizen, system } from '../../src/db/contexts.ts';
+import { newId } from '../../src/crypto/random.ts';
+import { readAccount } from '../../src/accounts/accounts.ts';
+import { audit } from '../../src/audit/log.ts';
+import { backends, type TestDatabase } from '../support/databases.ts';
+import { newAccount } from '../support/fixtures.ts';
+
+/** Tables citizens never touch directly; every other table must be isolated per account. */
+const NOT_CITIZEN_TABLES = new Set(['schema_migrations']);
+/** The locked role cannot even resolve names in the schema, so refusals read either way. */
+const REFUSED = /permission denied|does not exist/;
+
+for (const backend of backends()) {
+  describe(`row-level security on ${backend.name}`, { skip: backend.skip }, () => {
+    let t: TestDatabase;
+    const ring = KeyRing.generate('kek-test');
+    const clock = new ManualClock();
+    let alice: string;
+    let bob: string;
+
+    before(async () => {
+      t = await backend.open();
+      alice = await newAccount(t.db, { ring, clock });
+      bob = await newAccount(t.db, { ring, clock });
+      await system(t.db, 'test', async (tx) => {
+        for (const id of [alice, bob]) {
+          await tx.query(`INSERT INTO credentials (id, account_id, kind, secret, created_at, updated_at) VALUES ($1, $2, 'password', 'x', now(), now())`, [newId(), id]);
+          await tx.query(
+            `INSERT INTO outbox (id, account_id, template, payload, next_attempt_at, created_at) VALUES ($1, $2, 'account-created', NULL, now(), now())`,
+            [newId(), id],
+          );
+        }
+      });
+    });
+    after(() => t?.close());
+
+    test('a query outside any context is refused', async () => {
+      await assert.rejects(t.db.query('SELECT * FROM accounts'), REFUSED);
+      await assert.rejects(t.db.query('SELECT * FROM public.accounts'), /permission denied/);
+      await assert.rejects(t.db.transaction((q) => q.query('SELECT * FROM audit_log')), REFUSED);
+    });
+
+    test('every table but the migration ledger has row-level security', async () => {
+      const { rows } = await t.superuser(
+        `SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND NOT relrowsecurity`,
+      );
+      assert.deepEqual(rows.map((r) => r.relname).filter((n) => !NOT_CITIZEN_TABLES.has(n)), []);
+    });
+
+    test('on every citizen table a citizen sees only their own rows, even when asking by id', async () => {
+      const { rows: tables } = await t.superuser(
+        `SELECT c.relname AS table, a.attname AS column FROM pg_class c
+           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname IN ('account_id', 'id')
+          WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relrowsecurity
+            AND (a.attname = 'account_id' OR c.relname = 'accounts')`,
+      );
+      const names = tables.map((r) => String(r.table)).sort();
+      for (const expected of ['account_keys', 'accounts', 'audit_log', 'credentials', 'outbox']) assert.ok(names.includes(expected), expected);
+      for (const { table, column } of tables as { table: string; column: string }[]) {
+        const own = await citizen(t.db, alice, (tx) => tx.query(`SELECT ${column}::text AS owner FROM ${table}`));
+        assert.ok(own.rows.length > 0, `${table}: alice sees her rows`);
+        assert.ok(own.rows.every((r) => r.owner === alice), `${table}: alice sees only her rows`);
+        const other = await citizen(t.db, alice, (tx) => tx.query(`SELECT 1 FROM ${table} WHERE ${column} = $1`, [bob]));
+        assert.equal(other.rows.length, 0, `${table}: bob's rows are invisible to alice`);
+      }
+    });
+
+    test("a citizen cannot change another account's rows", async () => {
+      const updated = await citizen(t.db, alice, (tx) =>
+        tx.query(`UPDATE accounts SET phone = NULL, updated_at = now() WHERE id = $1`, [bob]),
+      );
+      assert.equal(updated.rowCount, 0);
+      const creds = await citizen(t.db, alice, (tx) => tx.query(`UPDATE credentials SET secret = 'y' WHERE account_id = $1`, [bob]));
+      assert.equal(creds.rowCount, 0);
+      await assert.rejects(
+        citizen(t.db, alice, (tx) =>
+          tx.query(`INSERT INTO credentials (id, account_id, kind, secret, created_at, updated_at) VALUES ($1, $2, 'password', 'z', now(), now())`, [newId(), bob]),
+        ),
+        /row-level security/,
+      );
+      await assert.rejects(
+        citizen(t.db, alice, (tx) => audit(tx, clock, { type: 'account.data_key_shredded', accountId: bob, payload: {} })),
+        /row-level security/,
+      );
+      const bobsSecret = await system(t.db, 'test', (tx) => tx.query(`SELECT secret FROM credentials WHERE account_id = $1`, [bob]));
+      assert.equal(bobsSecret.rows[0]?.secret, 'x');
+    });
+
+    test('a citizen cannot change their identity or status, nor shred keys', async () => {
+      await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`UPDATE accounts SET status = 'active' WHERE id = $1`, [alice])), /permission denied/);
+      await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`UPDATE accounts SET nir_index = '\\x00' WHERE id = $1`, [alice])), /permission denied/);
+      await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`DELETE FROM account_keys WHERE account_id = $1`, [alice])), /permission denied/);
+      await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`SELECT * FROM schema_migrations`)), /permission denied/);
+    });
+
+    test('a citizen reads their own decrypted account and nothing of another', async () => {
+      const own = await citizen(t.db, alice, (tx) => readAccount(tx, ring, alice));
+      assert.equal(own?.identity.givenNames, 'Camille');
+      assert.equal(await citizen(t.db, alice, (tx) => readAccount(tx, ring, bob)), null);
+    });
+
+    test('the role ends with the transaction: the next query is locked down again', async () => {
+      await system(t.db, 'test', (tx) => tx.query('SELECT count(*) FROM accounts'));
+      await assert.rejects(t.db.query('SELECT count(*) FROM accounts'), REFUSED);
+      await assert.rejects(t.db.transaction((q) => q.query('SELECT count(*) FROM accounts')), REFUSED);
+    });
+
+    test('a failed context leaves no role behind', async () => {
+      await assert.rejects(system(t.db, 'test', async (tx) => {
+        await tx.query('SELECT 1');
+        throw new Error('boom');
+      }), /boom/);
+      await assert.rejects(t.db.query('SELECT count(*) FROM credentials'), REFUSED);
+    });
+  });
+}
