@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { unwatchFile, watchFile } from 'node:fs';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -22,7 +23,7 @@ export class KeyFileError extends Error {
 }
 
 export class KeyRing {
-  readonly #file: KeyFile;
+  #file: KeyFile;
   constructor(file: KeyFile) {
     if (!(file.kek.current in file.kek.keys)) throw new KeyFileError(`kek.current names ${file.kek.current}, which is not in kek.keys`);
     this.#file = file;
@@ -53,6 +54,13 @@ export class KeyRing {
     const keys = { ...this.#file.kek.keys };
     delete keys[id];
     return new KeyRing({ ...this.#file, kek: { ...this.#file.kek, keys } });
+  }
+  /**
+   * Takes over another ring's keys in place: a running server picks up a rotation made by
+   * `sesame keys rotate` without restarting (see watchKeyFile).
+   */
+  adopt(other: KeyRing): void {
+    this.#file = other.#file;
   }
   toJSON(): KeyFile {
     return this.#file;
@@ -111,4 +119,20 @@ export async function loadOrCreateKeyRing(file: string, allowCreate: boolean, no
     return { ring, created: true };
   }
   return { ring: await readKeyRing(file), created: false };
+}
+
+/**
+ * Reloads the key file when it changes, so running servers learn a new key-encryption key
+ * before `sesame keys rotate` starts re-wrapping data keys with it. Polling survives the
+ * atomic rename that writeKeyRing does, which an inotify watch on the old inode would miss.
+ */
+export function watchKeyFile(file: string, ring: KeyRing, onError: (err: Error) => void, intervalMs = 2000): () => void {
+  const listener = (): void => {
+    readKeyRing(file).then(
+      (fresh) => ring.adopt(fresh),
+      (err: Error) => onError(err),
+    );
+  };
+  watchFile(file, { interval: intervalMs }, listener);
+  return () => unwatchFile(file, listener);
 }

@@ -65,3 +65,14 @@ export async function migrate(db: OwnerAccess): Promise<{ applied: string[] }> {
     }
   });
 }
+
+/** Migrations not yet applied; production refuses to start while there are any. */
+export async function pendingMigrations(db: OwnerAccess): Promise<string[]> {
+  const migrations = await loadMigrations();
+  const applied = await db.runAsOwner(async (q) => {
+    const exists = await q.query<{ t: string | null }>(`SELECT to_regclass('public.schema_migrations')::text AS t`);
+    if (!exists.rows[0]?.t) return new Set<number>();
+    return new Set((await q.query<{ version: number }>(`SELECT version FROM schema_migrations`)).rows.map((r) => r.version));
+  });
+  return migrations.filter((m) => !applied.has(m.version)).map((m) => `${m.version}_${m.name}`);
+}

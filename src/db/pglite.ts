@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { LOCKED_ROLE, type Database, type OwnerAccess, type Queryable, type Row, type QueryResult } from './database.ts';
 
@@ -11,10 +11,49 @@ function wrap(q: Pick<PGlite, 'query'>): Queryable {
   };
 }
 
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * PGlite is one process's database: a second process opening the same directory (a CLI
+ * command while the server runs) would corrupt it. A lock file beside it says who has it.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const file = `${dataDir}.lock`;
+  for (;;) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx' });
+      return () => unlink(file).catch(() => undefined);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(await readFile(file, 'utf8').catch(() => ''));
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
+        throw new Error(
+          `the embedded database in ${dataDir} is in use by process ${holder}: stop the server first, or use PostgreSQL (DATABASE_URL)`,
+        );
+      }
+      await unlink(file).catch(() => undefined); // stale: its process is gone
+    }
+  }
+}
+
 /** Embedded PostgreSQL (WASM). One connection: PGlite serialises transactions itself. */
 export async function openPglite(dataDir: string | undefined): Promise<Database & OwnerAccess> {
-  if (dataDir) await mkdir(dataDir, { recursive: true });
-  const pg = await PGlite.create(dataDir ?? 'memory://');
+  let unlock = async (): Promise<void> => undefined;
+  if (dataDir) {
+    await mkdir(dataDir, { recursive: true });
+    unlock = await lockDataDir(dataDir);
+  }
+  const pg = await PGlite.create(dataDir ?? 'memory://').catch(async (err: unknown) => {
+    await unlock();
+    throw err;
+  });
   let locked = false;
   const lock = async (): Promise<void> => {
     const exists = await pg.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [LOCKED_ROLE]);
@@ -44,6 +83,9 @@ export async function openPglite(dataDir: string | undefined): Promise<Database 
         if (!locked) throw new Error('database roles are missing after migration');
       }
     },
-    close: () => pg.close(),
+    async close() {
+      await pg.close();
+      await unlock();
+    },
   };
 }

@@ -1,0 +1,18 @@
+import type { Clock } from '../clock.ts';
+import type { Tx } from '../db/contexts.ts';
+import { newId } from '../crypto/random.ts';
+
+/** Stores (or replaces) the account's password hash. The hash is computed outside any transaction. */
+export async function setPasswordHash(tx: Tx, clock: Clock, accountId: string, hash: string): Promise<void> {
+  const now = clock.now();
+  await tx.query(
+    `INSERT INTO credentials (id, account_id, kind, secret, created_at, updated_at) VALUES ($1, $2, 'password', $3, $4, $4)
+     ON CONFLICT (account_id) WHERE kind = 'password' DO UPDATE SET secret = EXCLUDED.secret, updated_at = EXCLUDED.updated_at`,
+    [newId(), accountId, hash, now],
+  );
+}
+
+export async function passwordHash(tx: Tx, accountId: string): Promise<string | null> {
+  const { rows } = await tx.query<{ secret: string }>(`SELECT secret FROM credentials WHERE account_id = $1 AND kind = 'password'`, [accountId]);
+  return rows[0]?.secret ?? null;
+}

@@ -1,0 +1,67 @@
+import { ConfigError } from '../config.ts';
+import { KeyFileError } from '../crypto/keyring.ts';
+import type { Command } from './command.ts';
+import { auditVerifyCommand } from './commands/audit-verify.ts';
+import { keysRetireCommand, keysRotateCommand, keysStatusCommand } from './commands/keys.ts';
+import { migrateCommand } from './commands/migrate.ts';
+import { startCommand } from './commands/start.ts';
+import { usersCreateCommand } from './commands/users-create.ts';
+import { CommandError, EXIT, UsageError, print, type CliIo } from './io.ts';
+
+export const COMMANDS: Command[] = [
+  startCommand,
+  migrateCommand,
+  usersCreateCommand,
+  keysRotateCommand,
+  keysStatusCommand,
+  keysRetireCommand,
+  auditVerifyCommand,
+];
+
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'Usage: sesame <command> [options]   (sesame <command> --help for its options)',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Configuration comes from the environment: see docs/configuration.md.',
+  ].join('\n');
+}
+
+/** Runs one command and returns its exit code; never throws. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    print(argv.length === 0 ? io.stderr : io.stdout, help());
+    return argv.length === 0 ? EXIT.usage : EXIT.ok;
+  }
+  // Longest match first: 'users create' before a hypothetical 'users'.
+  const command = [...COMMANDS]
+    .sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)
+    .find((c) => c.name.split(' ').every((word, i) => argv[i] === word));
+  if (!command) {
+    print(io.stderr, `sesame: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${help()}`);
+    return EXIT.usage;
+  }
+  const args = argv.slice(command.name.split(' ').length);
+  if (args.includes('--help') || args.includes('-h')) {
+    print(io.stdout, `${command.summary}\n\nUsage: ${command.usage}`);
+    return EXIT.ok;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      print(io.stderr, `sesame ${command.name}: ${err.message}\nUsage: ${command.usage}`);
+      return EXIT.usage;
+    }
+    if (err instanceof CommandError || err instanceof ConfigError || err instanceof KeyFileError) {
+      print(io.stderr, `sesame ${command.name}: ${err.message}`);
+      return EXIT.failed;
+    }
+    // Unexpected: say so without dumping values that may be personal data.
+    print(io.stderr, `sesame ${command.name}: unexpected error (${(err as Error).name}): ${(err as Error).message}`);
+    return EXIT.failed;
+  }
+}

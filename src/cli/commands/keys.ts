@@ -1,0 +1,94 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { system } from '../../db/contexts.ts';
+import { newKekId, writeKeyRing } from '../../crypto/keyring.ts';
+import { dataKeysByKek, rewrapDataKeys } from '../../accounts/key-rotation.ts';
+import { audit } from '../../audit/log.ts';
+import { flags } from '../args.ts';
+import { CommandError, EXIT, UsageError, print } from '../io.ts';
+import { openRuntime } from '../runtime.ts';
+import type { Command } from '../command.ts';
+
+export const keysRotateCommand: Command = {
+  name: 'keys rotate',
+  summary: 'make a new key-encryption key and re-wrap every data key with it (run again to resume)',
+  usage: 'sesame keys rotate [--batch-size N] [--wait-seconds S]',
+  async run(args, io) {
+    const f = flags(args, { 'batch-size': { type: 'string' }, 'wait-seconds': { type: 'string' } });
+    const batchSize = Number(f['batch-size'] ?? 500);
+    const wait = Number(f['wait-seconds'] ?? 5);
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError('--batch-size must be a positive integer');
+    if (!Number.isFinite(wait) || wait < 0) throw new UsageError('--wait-seconds must be a number of seconds');
+    const rt = await openRuntime(io, { migrate: true });
+    try {
+      const counts = await dataKeysByKek(rt.db);
+      const left = [...counts].filter(([kek]) => kek !== rt.ring.currentKekId).reduce((n, [, c]) => n + c, 0);
+      if (left > 0) {
+        print(io.stdout, `resuming the unfinished rotation to ${rt.ring.currentKekId}: ${left} data keys left`);
+      } else {
+        const previous = rt.ring.kekIds;
+        rt.ring.adopt(rt.ring.withNewKek(newKekId(rt.clock.now())));
+        // The key file is written before anything is wrapped with the new key, so an
+        // interruption at any point leaves every data key readable.
+        await writeKeyRing(rt.config.keysFile, rt.ring);
+        await system(rt.db, 'cli:keys-rotate', (tx) =>
+          audit(tx, rt.clock, { type: 'keys.kek_rotated', accountId: null, payload: { from: previous, to: rt.ring.currentKekId } }, 'cli'),
+        );
+        print(io.stdout, `new key-encryption key ${rt.ring.currentKekId} written to ${rt.config.keysFile}`);
+        // Running servers poll the key file; give them time to learn the new key before
+        // data keys they will need to unwrap are wrapped with it.
+        if (wait > 0) await sleep(wait * 1000);
+      }
+      const { rewrapped } = await rewrapDataKeys(rt.db, rt.ring, rt.clock, {
+        batchSize,
+        afterBatch: (done) => print(io.stdout, `re-wrapped ${done} data keys`),
+      });
+      print(io.stdout, `done: ${rewrapped} data keys re-wrapped; every data key is now under ${rt.ring.currentKekId}`);
+      const retired = rt.ring.kekIds.filter((k) => k !== rt.ring.currentKekId);
+      if (retired.length > 0) print(io.stdout, `older keys no longer used: ${retired.join(', ')} (remove them with \`sesame keys retire --kek ID\` once backups made with them have expired)`);
+      return EXIT.ok;
+    } finally {
+      await rt.close();
+    }
+  },
+};
+
+export const keysStatusCommand: Command = {
+  name: 'keys status',
+  summary: 'show the current key-encryption key and how many data keys each key wraps',
+  usage: 'sesame keys status',
+  async run(args, io) {
+    flags(args, {});
+    const rt = await openRuntime(io, { migrate: true });
+    try {
+      const counts = await dataKeysByKek(rt.db);
+      for (const kek of new Set([...rt.ring.kekIds, ...counts.keys()])) {
+        const known = rt.ring.kekIds.includes(kek) ? '' : ' (NOT IN THE KEY FILE: these accounts cannot be read)';
+        print(io.stdout, `${kek === rt.ring.currentKekId ? '* ' : '  '}${kek}: ${counts.get(kek) ?? 0} data keys${known}`);
+      }
+      return EXIT.ok;
+    } finally {
+      await rt.close();
+    }
+  },
+};
+
+export const keysRetireCommand: Command = {
+  name: 'keys retire',
+  summary: 'remove an old key-encryption key from the key file once no data key uses it',
+  usage: 'sesame keys retire --kek ID',
+  async run(args, io) {
+    const f = flags(args, { kek: { type: 'string' } });
+    if (!f.kek) throw new UsageError('--kek is required');
+    const rt = await openRuntime(io, { migrate: true });
+    try {
+      if (!rt.ring.kekIds.includes(f.kek)) throw new CommandError(`--kek: ${f.kek} is not in the key file`);
+      const still = (await dataKeysByKek(rt.db)).get(f.kek) ?? 0;
+      if (still > 0) throw new CommandError(`--kek: ${still} data keys are still wrapped by ${f.kek}; run \`sesame keys rotate\` first`);
+      await writeKeyRing(rt.config.keysFile, rt.ring.withoutKek(f.kek));
+      print(io.stdout, `${f.kek} removed from ${rt.config.keysFile}`);
+      return EXIT.ok;
+    } finally {
+      await rt.close();
+    }
+  },
+};

@@ -1,0 +1,66 @@
+import { createAccount, DuplicateNirError } from '../../accounts/accounts.ts';
+import { setPasswordHash } from '../../accounts/credentials.ts';
+import { checkPassword, normalisePassword } from '../../accounts/password-policy.ts';
+import { validatePerson } from '../../accounts/person-input.ts';
+import { hashPassword } from '../../crypto/passwords.ts';
+import { system } from '../../db/contexts.ts';
+import { flags } from '../args.ts';
+import { CommandError, EXIT, UsageError, print, readAll } from '../io.ts';
+import { openRuntime } from '../runtime.ts';
+import type { Command } from '../command.ts';
+
+const FLAG_OF = {
+  nir: '--nir', givenNames: '--given-name', familyName: '--family-name', birthDate: '--birthdate',
+  birthPlace: '--birth-place', gender: '--gender', email: '--email', phone: '--phone', postalAddress: '--address',
+} as const;
+
+export const usersCreateCommand: Command = {
+  name: 'users create',
+  summary: 'create a citizen account (active with --password-stdin, else pending activation)',
+  usage:
+    'sesame users create --nir NIR --email EMAIL --given-name NAMES --family-name NAME --birthdate YYYY-MM-DD\n' +
+    '                    [--birth-place PLACE] [--gender female|male] [--phone PHONE] [--address ADDRESS]\n' +
+    '                    [--password-stdin] [--json]',
+  async run(args, io) {
+    const f = flags(args, {
+      nir: { type: 'string' }, email: { type: 'string' }, 'given-name': { type: 'string' }, 'family-name': { type: 'string' },
+      birthdate: { type: 'string' }, 'birth-place': { type: 'string' }, gender: { type: 'string' }, phone: { type: 'string' },
+      address: { type: 'string' }, 'password-stdin': { type: 'boolean' }, json: { type: 'boolean' },
+    });
+    for (const required of ['nir', 'email', 'given-name', 'family-name', 'birthdate'] as const) {
+      if (f[required] === undefined) throw new UsageError(`--${required} is required`);
+    }
+    const rt = await openRuntime(io, { migrate: true });
+    try {
+      const person = validatePerson(
+        {
+          nir: f.nir ?? '', email: f.email, givenNames: f['given-name'] ?? '', familyName: f['family-name'] ?? '',
+          birthDate: f.birthdate ?? '', birthPlace: f['birth-place'], gender: f.gender, phone: f.phone, postalAddress: f.address,
+        },
+        rt.clock.now(),
+      );
+      if ('problems' in person) throw new UsageError(person.problems.map((p) => `${FLAG_OF[p.field]}: ${p.message}`).join('\n'));
+
+      let hash: string | null = null;
+      if (f['password-stdin']) {
+        const password = normalisePassword((await readAll(io.stdin)).replace(/\r?\n$/, ''));
+        const problem = checkPassword(password);
+        if (problem) throw new UsageError(`password (stdin): ${problem.message.en}`);
+        hash = await hashPassword(password); // outside the transaction: it takes tens of milliseconds
+      }
+      const status = hash ? 'active' : 'pending_activation';
+      const { id } = await system(rt.db, 'cli:users-create', async (tx) => {
+        const created = await createAccount(tx, rt, { ...person, status, via: 'cli' });
+        if (hash) await setPasswordHash(tx, rt.clock, created.id, hash);
+        return created;
+      }).catch((err: unknown) => {
+        if (err instanceof DuplicateNirError) throw new CommandError('--nir: an account with this NIR already exists');
+        throw err;
+      });
+      print(io.stdout, f.json ? JSON.stringify({ id, status }) : id);
+      return EXIT.ok;
+    } finally {
+      await rt.close();
+    }
+  },
+};

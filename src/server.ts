@@ -1,0 +1,74 @@
+import path from 'node:path';
+import { buildApp } from './app.ts';
+import { systemClock } from './clock.ts';
+import { loadConfig } from './config.ts';
+import { loadOrCreateKeyRing, watchKeyFile } from './crypto/keyring.ts';
+import { openDatabase, pgliteDir } from './db/open.ts';
+import { pendingMigrations } from './db/migrate.ts';
+import { createLogger } from './logger.ts';
+import { createMailWorker } from './mail/worker.ts';
+import { transportFor } from './mail/transport.ts';
+import { demoInstructions, ensureDemoCitizen } from './accounts/demo.ts';
+
+export interface ServerIo {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Where the one-time human messages go (demo credentials, key warnings). */
+  stdout: NodeJS.WritableStream;
+}
+
+/**
+ * Assembles the running server: keys, database (migrated in development), the web app,
+ * the mail worker and the key-file watcher. Production never generates keys, never
+ * migrates implicitly and never creates demo data.
+ */
+export async function startServer(io: ServerIo): Promise<{ url: string; close(): Promise<void> }> {
+  const config = loadConfig(io.env, io.cwd);
+  const logger = createLogger(config.logLevel);
+  const clock = systemClock;
+  const development = config.env === 'development';
+
+  const { ring, created } = await loadOrCreateKeyRing(config.keysFile, config.generateKeys, clock.now());
+  if (created) logger.warn({ keysFile: config.keysFile }, 'generated development keys: never use them in production');
+  const stopWatching = watchKeyFile(config.keysFile, ring, (err) => logger.error({ err: err.message }, 'key file reload failed; keeping the keys in memory'));
+
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: pgliteDir(config.dataDir), migrate: development });
+  const pending = await pendingMigrations(db);
+  if (pending.length > 0) {
+    await db.close();
+    throw new Error(`the database has pending migrations (${pending.join(', ')}): run \`sesame migrate\` first`);
+  }
+
+  const mailDir = path.join(config.dataDir, 'mail');
+  if (development) {
+    const demo = await ensureDemoCitizen(db, { ring, clock });
+    if (demo.created) logger.info('created the development demo citizen');
+    io.stdout.write(`\n${demoInstructions(path.relative(io.cwd, mailDir) || mailDir)}\n\n`);
+  }
+
+  const transport = transportFor(config);
+  const worker = createMailWorker({
+    db,
+    ring,
+    clock,
+    transport,
+    from: config.mailFrom,
+    site: { serviceName: config.serviceName, siteAddress: config.publicUrl.host },
+    logger: logger.child({ component: 'mail-worker' }),
+  });
+  worker.start();
+
+  const app = await buildApp({ config, db, ring, clock, logger });
+  const address = await app.listen({ port: config.port, host: config.host });
+
+  return {
+    url: config.publicUrl.host.startsWith('localhost') ? config.publicUrl.toString() : address,
+    async close() {
+      stopWatching();
+      await app.close();
+      await worker.stop();
+      await transport.close?.();
+      await db.close();
+    },
+  };
+}
