@@ -5,6 +5,8 @@ import type { OwnerAccess } from './database.ts';
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 
 export interface Migration {
+  /** File name without extension, e.g. 003_audit. */
+  id: string;
   version: number;
   name: string;
   sql: string;
@@ -17,6 +19,7 @@ export async function loadMigrations(): Promise<Migration[]> {
     files.map(async (file) => {
       const sql = await readFile(new URL(file, MIGRATIONS_DIR), 'utf8');
       return {
+        id: file.slice(0, -4),
         version: Number(file.slice(0, 3)),
         name: file.slice(4, -4),
         sql,
@@ -45,7 +48,7 @@ export async function migrate(db: OwnerAccess): Promise<{ applied: string[] }> {
       for (const m of migrations) {
         const known = done.get(m.version);
         if (known !== undefined) {
-          if (known !== m.checksum) throw new Error(`migration ${m.version}_${m.name} was changed after being applied`);
+          if (known !== m.checksum) throw new Error(`migration ${m.id} was changed after being applied`);
           continue;
         }
         await q.query('BEGIN');
@@ -55,9 +58,9 @@ export async function migrate(db: OwnerAccess): Promise<{ applied: string[] }> {
           await q.query('COMMIT');
         } catch (err) {
           await q.query('ROLLBACK');
-          throw new Error(`migration ${m.version}_${m.name} failed: ${(err as Error).message}`, { cause: err });
+          throw new Error(`migration ${m.id} failed: ${(err as Error).message}`, { cause: err });
         }
-        applied.push(`${m.version}_${m.name}`);
+        applied.push(`${m.id}`);
       }
       return { applied };
     } finally {
@@ -74,5 +77,5 @@ export async function pendingMigrations(db: OwnerAccess): Promise<string[]> {
     if (!exists.rows[0]?.t) return new Set<number>();
     return new Set((await q.query<{ version: number }>(`SELECT version FROM schema_migrations`)).rows.map((r) => r.version));
   });
-  return migrations.filter((m) => !applied.has(m.version)).map((m) => `${m.version}_${m.name}`);
+  return migrations.filter((m) => !applied.has(m.version)).map((m) => `${m.id}`);
 }

@@ -1,6 +1,5 @@
 import { flags } from '../args.ts';
 import { EXIT, print } from '../io.ts';
-import { startServer } from '../../server.ts';
 import type { Command } from '../command.ts';
 
 export const startCommand: Command = {
@@ -9,6 +8,8 @@ export const startCommand: Command = {
   usage: 'sesame start',
   async run(args, io) {
     flags(args, {});
+    // Loaded on demand: other commands should not pay for the web stack.
+    const { startServer } = await import('../../server.ts');
     const server = await startServer({ env: io.env, cwd: io.cwd, stdout: io.stdout });
     print(io.stdout, `Sésame is listening on ${server.url}`);
     await new Promise<void>((resolve) => {
