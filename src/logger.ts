@@ -16,6 +16,9 @@ export const redactPaths = [
   'req.headers.cookie',
   'req.headers.authorization',
   'res.headers["set-cookie"]',
+  // PostgreSQL errors quote the offending key values in `detail`.
+  'err.detail',
+  '*.err.detail',
   ...SENSITIVE.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
 ];
 

@@ -1,0 +1,52 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppDeps } from './app-deps.ts';
+import { csrfProtection } from './web/csrf.ts';
+import { errorPages, sendError } from './web/errors.ts';
+import { health } from './web/health.ts';
+import { i18nPlugin } from './web/i18n.ts';
+import { httpMetrics } from './web/metrics.ts';
+import { homePage } from './web/pages/home.ts';
+import { RequestLog, newRequestId } from './web/request-log.ts';
+import { applySecurityHeaders, securityHeaders } from './web/security-headers.ts';
+import { staticFiles } from './web/static.ts';
+
+/**
+ * The Fastify app, not listening and not ready: callers (the start command, tests, later
+ * areas) may still add routes, then `listen()` or `inject()`. Shared infrastructure (hooks,
+ * error pages) is registered first at the root so that every route added later gets it;
+ * each area is an encapsulated plugin.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const production = deps.config.env === 'production';
+  const app = Fastify({
+    // Widened to Fastify's logger type so the instance is a plain FastifyInstance for plugins.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    genReqId: newRequestId,
+    requestIdHeader: false,
+    logController: new RequestLog(),
+    trustProxy: deps.config.trustProxy,
+    return503OnClosing: true,
+    // Malformed URLs (`/%zz`) are refused before routing, where no hook runs: answer them
+    // like any bad request, headers included.
+    frameworkErrors: (error, request, reply) => {
+      applySecurityHeaders(reply, { production });
+      return sendError(request, reply, 400, 'badRequest', production ? undefined : error.message);
+    },
+  });
+  app.decorate('site', { serviceName: deps.config.serviceName, production });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody);
+  await app.register(securityHeaders, { production });
+  await app.register(httpMetrics);
+  await app.register(i18nPlugin);
+  await app.register(errorPages);
+  await app.register(csrfProtection, { macKey: () => deps.ring.macKey });
+
+  await app.register(staticFiles);
+  await app.register(health, { db: deps.db });
+  await app.register(homePage);
+  return app;
+}

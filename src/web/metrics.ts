@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Process metrics are collected once per process (they install GC observers that cannot be
+ * removed); HTTP metrics live in a registry per app, so tests can build many apps.
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+/** The route template, never the raw URL: bounded label values, no ids or PII in metrics. */
+export const routeLabel = (url: string | undefined, is404: boolean): string => (is404 || !url ? 'unmatched' : url);
+
+/** Counts and times every request (shared hooks, so routes in every area are measured). */
+export const httpMetrics = fp(
+  async (app: FastifyInstance) => {
+    const registry = new Registry();
+    const requests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests by method, route template and status code.',
+      labelNames: ['method', 'route', 'status_code'] as const,
+      registers: [registry],
+    });
+    const duration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration in seconds by method and route template.',
+      labelNames: ['method', 'route'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    });
+
+    app.addHook('onResponse', async (request, reply) => {
+      const route = routeLabel(request.routeOptions.url, request.is404);
+      requests.inc({ method: request.method, route, status_code: String(reply.statusCode) });
+      duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    });
+
+    // Served like any route: keep it off the Internet at the reverse proxy.
+    app.get('/metrics', { config: { json: true } }, async (_request, reply) => {
+      const text = (await processMetrics().metrics()) + (await registry.metrics());
+      return reply.type(registry.contentType).send(text);
+    });
+  },
+  { name: 'sesame-metrics' },
+);
