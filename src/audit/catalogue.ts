@@ -9,8 +9,20 @@ export interface AuditCatalogue {
   'keys.rewrapped': { to: string; count: number };
   'mail.queued': { messageId: string; template: string };
   'mail.sent': { messageId: string; template: string; attempts: number };
-  'mail.failed': { messageId: string; template: string; attempts: number; reason: string };
+  /** lastError is a class such as `smtp-550` or `connection`, never an SMTP reply (replies quote addresses). */
+  'mail.failed': { messageId: string; template: string; attempts: number; reason: MailFailureReason; lastError: string | null };
 }
+
+/** Why the mail worker gave up on a message. */
+export type MailFailureReason =
+  | 'attempts-exhausted'
+  | 'interrupted'
+  | 'shredded'
+  | 'undecryptable'
+  | 'unknown-template'
+  | 'unknown-locale'
+  | 'invalid-params'
+  | 'contains-link';
 
 export type AuditType = keyof AuditCatalogue;
 

@@ -15,6 +15,9 @@ export function openPostgres(url: string, options: { max?: number } = {}): Datab
   // The role is a startup option, so a connection is locked before its first query; before
   // the first migration the role does not exist and connecting fails: closed, not open.
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, options: `-c role=${LOCKED_ROLE}` });
+  // An idle pooled connection the server closes (restart, failover, a forced drop) must not
+  // crash the process: the pool discards it and the next checkout opens a fresh one.
+  pool.on('error', () => undefined);
   const transaction = async <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
     try {

@@ -61,6 +61,7 @@ async function openPostgresTest(): Promise<TestDatabase> {
   const created = await createPostgresDatabase();
   const db = await openDatabase({ databaseUrl: created.url, migrate: true, poolSize: 4 });
   const su = new pg.Pool({ connectionString: created.url, max: 1 });
+  su.on('error', () => undefined);
   return {
     db,
     url: created.url,

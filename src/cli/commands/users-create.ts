@@ -4,6 +4,7 @@ import { checkPassword, normalisePassword } from '../../accounts/password-policy
 import { validatePerson } from '../../accounts/person-input.ts';
 import { hashPassword } from '../../crypto/passwords.ts';
 import { system } from '../../db/contexts.ts';
+import { queueMail } from '../../mail/outbox.ts';
 import { flags } from '../args.ts';
 import { CommandError, EXIT, UsageError, print, readAll } from '../io.ts';
 import { openRuntime } from '../runtime.ts';
@@ -16,17 +17,19 @@ const FLAG_OF = {
 
 export const usersCreateCommand: Command = {
   name: 'users create',
-  summary: 'create a citizen account (active with --password-stdin, else pending activation)',
+  summary: 'create a citizen account (active with --password-stdin, else pending activation and told by mail)',
   usage:
     'sesame users create --nir NIR --email EMAIL --given-name NAMES --family-name NAME --birthdate YYYY-MM-DD\n' +
     '                    [--birth-place PLACE] [--gender female|male] [--phone PHONE] [--address ADDRESS]\n' +
-    '                    [--password-stdin] [--json]',
+    '                    [--password-stdin] [--locale fr|en] [--json]',
   async run(args, io) {
     const f = flags(args, {
       nir: { type: 'string' }, email: { type: 'string' }, 'given-name': { type: 'string' }, 'family-name': { type: 'string' },
       birthdate: { type: 'string' }, 'birth-place': { type: 'string' }, gender: { type: 'string' }, phone: { type: 'string' },
-      address: { type: 'string' }, 'password-stdin': { type: 'boolean' }, json: { type: 'boolean' },
+      address: { type: 'string' }, 'password-stdin': { type: 'boolean' }, locale: { type: 'string' }, json: { type: 'boolean' },
     });
+    const locale = f.locale ?? 'fr';
+    if (locale !== 'fr' && locale !== 'en') throw new UsageError('--locale must be fr or en');
     for (const required of ['nir', 'email', 'given-name', 'family-name', 'birthdate'] as const) {
       if (f[required] === undefined) throw new UsageError(`--${required} is required`);
     }
@@ -52,6 +55,9 @@ export const usersCreateCommand: Command = {
       const { id } = await system(rt.db, 'cli:users-create', async (tx) => {
         const created = await createAccount(tx, rt, { ...person, status, via: 'cli' });
         if (hash) await setPasswordHash(tx, rt.clock, created.id, hash);
+        // A pending account is told how to do its first connection; same transaction, so
+        // no mail goes out for an account that was not created.
+        else await queueMail(tx, rt, { accountId: created.id, template: 'account-created', locale, params: { givenName: person.identity.givenNames } });
         return created;
       }).catch((err: unknown) => {
         if (err instanceof DuplicateNirError) throw new CommandError('--nir: an account with this NIR already exists');
