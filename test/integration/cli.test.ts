@@ -64,10 +64,18 @@ for (const backend of backends()) {
       }
     });
 
-    test('without a password the account is pending activation; the plain output is the id alone', async () => {
-      const r = await sesame(['users', 'create', ...person(uniqueNir(1))], env);
+    test('without a password the account is pending activation, told by mail; the plain output is the id alone', async () => {
+      const r = await sesame(['users', 'create', ...person(uniqueNir(1)), '--locale', 'en'], env);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout.trim(), /^[0-9a-f-]{36}$/);
+      const id = r.stdout.trim();
+      assert.match(id, /^[0-9a-f-]{36}$/);
+      const db = await open();
+      try {
+        const { rows } = await system(db, 'test', (tx) => tx.query(`SELECT a.status, o.template FROM accounts a JOIN outbox o ON o.account_id = a.id WHERE a.id = $1`, [id]));
+        assert.deepEqual(rows, [{ status: 'pending_activation', template: 'account-created' }]);
+      } finally {
+        await db.close();
+      }
     });
 
     test('a duplicate NIR is a clear error with exit code 1 and no personal data in the message', async () => {
