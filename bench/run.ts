@@ -1,0 +1,148 @@
+/**
+ * `npm run bench`: each scenario is printed next to a baseline measured in the same run,
+ * so the ratio, not a noisy absolute figure, is what we compare across machines.
+ *
+ * Pinning (2 cores): servers run under `taskset -c 0`, this process (load generator and the
+ * in-process loops) pins itself to core 1 when taskset exists. The in-process scenarios
+ * (Argon2 loop, account creation) run with the same concurrency as their baseline.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { once } from 'node:events';
+import { mkdir, writeFile } from 'node:fs/promises';
+import autocannon from 'autocannon';
+import { hashPassword } from '../src/crypto/passwords.ts';
+import { ManualClock } from '../src/clock.ts';
+import { KeyRing } from '../src/crypto/keyring.ts';
+import { openDatabase } from '../src/db/open.ts';
+import { system } from '../src/db/contexts.ts';
+import { createAccount } from '../src/accounts/accounts.ts';
+import { setPasswordHash } from '../src/accounts/credentials.ts';
+import { nirKey } from '../src/accounts/nir.ts';
+import { createPostgresDatabase } from '../test/support/databases.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONCURRENCY = 2;
+const hasTaskset = (() => {
+  try {
+    execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+interface Figure {
+  scenario: string;
+  value: number;
+  unit: string;
+  baseline: string;
+  baselineValue: number;
+  extra?: string;
+}
+const figures: Figure[] = [];
+
+async function loop(seconds: number, concurrency: number, op: (i: number) => Promise<void>): Promise<number> {
+  const end = performance.now() + seconds * 1000;
+  let done = 0;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await op(next++);
+        done++;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+async function argon2Baseline(): Promise<number> {
+  return loop(SECONDS, CONCURRENCY, async (i) => void (await hashPassword(`baseline password ${i}`)));
+}
+
+async function accountCreation(databaseUrl: string | undefined): Promise<number> {
+  const db = await openDatabase({ databaseUrl, migrate: true });
+  const deps = { ring: KeyRing.generate('kek-bench'), clock: new ManualClock() };
+  try {
+    return await loop(SECONDS, CONCURRENCY, async (i) => {
+      const body = `1${String(50 + (i % 50))}0175${String(i).padStart(6, '0').slice(-6)}`;
+      const hash = await hashPassword(`a long bench password ${i}`);
+      await system(db, 'bench', async (tx) => {
+        const { id } = await createAccount(tx, deps, {
+          identity: { nir: body + nirKey(body), givenNames: 'Bench', familyName: 'Mark', birthDate: '1950-01-01', birthPlace: null, gender: null },
+          contact: { email: `bench${i}@example.org`, phone: null, postalAddress: null },
+          status: 'active',
+          via: 'cli',
+        });
+        await setPasswordHash(tx, deps.clock, id, hash);
+      });
+    });
+  } finally {
+    await db.close();
+  }
+}
+
+async function serve(kind: 'sesame' | 'bare', extra: string[] = []): Promise<{ url: string; stop(): Promise<void> }> {
+  const args = ['bench/serve.ts', kind, ...extra];
+  const child = hasTaskset ? spawn('taskset', ['-c', '0', process.execPath, ...args]) : spawn(process.execPath, args);
+  child.stderr.pipe(process.stderr);
+  const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
+  return {
+    url: chunk.toString().trim(),
+    async stop() {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+async function http(url: string): Promise<{ rps: number; p50: number; p99: number; bytes: number }> {
+  const r = await autocannon({ url, connections: 10, duration: SECONDS });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bytes: r.throughput.average / Math.max(r.requests.average, 1) };
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${hasTaskset ? 'servers on core 0, load on core 1' : 'unpinned (no taskset)'}`;
+console.log(`Sésame benchmarks — ${machine}; ${SECONDS} s per figure\n`);
+
+const argon = await argon2Baseline();
+figures.push({ scenario: 'argon2id hashes (m=19 MiB, t=2, p=1), 2 at a time', value: argon, unit: '/s', baseline: '—', baselineValue: argon });
+
+for (const [name, url] of [['PGlite', undefined], ['PostgreSQL', process.env.DATABASE_URL ? 'pg' : null]] as const) {
+  if (url === null) {
+    console.log(`account creation on PostgreSQL: skipped (DATABASE_URL not set)`);
+    continue;
+  }
+  const created = url ? await createPostgresDatabase() : undefined;
+  try {
+    const rate = await accountCreation(created?.url);
+    figures.push({ scenario: `account creation (hash + encrypt + insert + audit) on ${name}`, value: rate, unit: '/s', baseline: 'argon2id loop', baselineValue: argon });
+  } finally {
+    await created?.drop();
+  }
+}
+
+const sesame = await serve('sesame');
+const homeSize = (await (await fetch(`${sesame.url}/`)).text()).length;
+const home = await http(`${sesame.url}/`);
+await sesame.stop();
+const bare = await serve('bare', [String(homeSize)]);
+const bareHome = await http(`${bare.url}/`);
+await bare.stop();
+figures.push({
+  scenario: 'GET / (home page: headers, CSP, i18n, layout, metrics)',
+  value: home.rps,
+  unit: 'req/s',
+  baseline: 'bare Fastify, same page size',
+  baselineValue: bareHome.rps,
+  extra: `p50 ${home.p50} ms, p99 ${home.p99} ms (baseline p50 ${bareHome.p50} ms, p99 ${bareHome.p99} ms)`,
+});
+
+const rows = figures.map((f) => {
+  const ratio = f.baseline === '—' ? '' : ` = ${((f.value / f.baselineValue) * 100).toFixed(0)}% of ${f.baseline} (${f.baselineValue.toFixed(1)}${f.unit})`;
+  return `${f.scenario}: ${f.value.toFixed(1)}${f.unit}${ratio}${f.extra ? `; ${f.extra}` : ''}`;
+});
+console.log(rows.join('\n'));
+await mkdir('bench/results', { recursive: true });
+const stamp = new Date().toISOString().slice(0, 10);
+await writeFile(`bench/results/${stamp}-foundation.md`, `# Foundation benchmarks, ${stamp}\n\n${machine}; ${SECONDS} s per figure.\n\n${rows.map((r) => `- ${r}`).join('\n')}\n`);
