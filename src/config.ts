@@ -35,7 +35,7 @@ const optional = z
 const schema = z.object({
   SESAME_ENV: z.enum(['development', 'production']).default('development'),
   HOST: optional,
-  PORT: optional.pipe(z.string().regex(/^\d+$/, 'must be a number').transform(Number).pipe(z.number().int().min(1).max(65535)).optional()),
+  PORT: optional.pipe(z.string().regex(/^\d+$/, 'must be a number').transform(Number).pipe(z.number().int().min(0).max(65535)).optional()),
   SESAME_PUBLIC_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
   SESAME_DATA_DIR: optional,
   DATABASE_URL: optional.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),

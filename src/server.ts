@@ -2,9 +2,8 @@ import path from 'node:path';
 import { buildApp } from './app.ts';
 import { systemClock } from './clock.ts';
 import { loadConfig } from './config.ts';
-import { loadOrCreateKeyRing, watchKeyFile } from './crypto/keyring.ts';
-import { openDatabase, pgliteDir } from './db/open.ts';
-import { pendingMigrations } from './db/migrate.ts';
+import { watchKeyFile } from './crypto/keyring.ts';
+import { openKeysAndDatabase } from './bootstrap.ts';
 import { createLogger } from './logger.ts';
 import { createMailWorker } from './mail/worker.ts';
 import { transportFor } from './mail/transport.ts';
@@ -22,22 +21,15 @@ export interface ServerIo {
  * the mail worker and the key-file watcher. Production never generates keys, never
  * migrates implicitly and never creates demo data.
  */
-export async function startServer(io: ServerIo): Promise<{ url: string; close(): Promise<void> }> {
+export async function startServer(io: ServerIo): Promise<{ url: string; address: string; close(): Promise<void> }> {
   const config = loadConfig(io.env, io.cwd);
   const logger = createLogger(config.logLevel);
   const clock = systemClock;
   const development = config.env === 'development';
 
-  const { ring, created } = await loadOrCreateKeyRing(config.keysFile, config.generateKeys, clock.now());
-  if (created) logger.warn({ keysFile: config.keysFile }, 'generated development keys: never use them in production');
+  const { ring, keysCreated, db } = await openKeysAndDatabase(config, clock);
+  if (keysCreated) logger.warn({ keysFile: config.keysFile }, 'generated development keys: never use them in production');
   const stopWatching = watchKeyFile(config.keysFile, ring, (err) => logger.error({ err: err.message }, 'key file reload failed; keeping the keys in memory'));
-
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: pgliteDir(config.dataDir), migrate: development });
-  const pending = await pendingMigrations(db);
-  if (pending.length > 0) {
-    await db.close();
-    throw new Error(`the database has pending migrations (${pending.join(', ')}): run \`sesame migrate\` first`);
-  }
 
   const mailDir = path.join(config.dataDir, 'mail');
   if (development) {
@@ -62,7 +54,9 @@ export async function startServer(io: ServerIo): Promise<{ url: string; close():
   const address = await app.listen({ port: config.port, host: config.host });
 
   return {
-    url: config.publicUrl.host.startsWith('localhost') ? config.publicUrl.toString() : address,
+    /** What citizens type; `address` is where this process actually listens. */
+    url: config.publicUrl.toString(),
+    address,
     async close() {
       stopWatching();
       await app.close();

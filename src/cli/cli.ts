@@ -1,5 +1,6 @@
 import { ConfigError } from '../config.ts';
 import { KeyFileError } from '../crypto/keyring.ts';
+import { PendingMigrationsError } from '../bootstrap.ts';
 import type { Command } from './command.ts';
 import { auditVerifyCommand } from './commands/audit-verify.ts';
 import { keysRetireCommand, keysRotateCommand, keysStatusCommand } from './commands/keys.ts';
@@ -56,7 +57,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       print(io.stderr, `sesame ${command.name}: ${err.message}\nUsage: ${command.usage}`);
       return EXIT.usage;
     }
-    if (err instanceof CommandError || err instanceof ConfigError || err instanceof KeyFileError) {
+    if (err instanceof CommandError || err instanceof ConfigError || err instanceof KeyFileError || err instanceof PendingMigrationsError) {
       print(io.stderr, `sesame ${command.name}: ${err.message}`);
       return EXIT.failed;
     }

@@ -1,11 +1,12 @@
+import { userInfo } from 'node:os';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { loadConfig, type Config } from '../config.ts';
-import { loadOrCreateKeyRing, type KeyRing } from '../crypto/keyring.ts';
-import { openDatabase, pgliteDir, type OpenDatabase } from '../db/open.ts';
+import type { KeyRing } from '../crypto/keyring.ts';
+import type { OpenDatabase } from '../db/open.ts';
+import { openKeysAndDatabase, PendingMigrationsError } from '../bootstrap.ts';
 import type { CliIo } from './io.ts';
 import { CommandError, print } from './io.ts';
-import { pendingMigrations } from '../db/migrate.ts';
 
 /** What most commands need: configuration, keys and the database. */
 export interface Runtime {
@@ -13,25 +14,28 @@ export interface Runtime {
   ring: KeyRing;
   db: OpenDatabase;
   clock: Clock;
+  /** Who runs the command, for audit events (`operator:<name>`). */
+  operator: string;
   close(): Promise<void>;
 }
 
-/** `migrate: true`: development applies pending migrations, production refuses to run with any. */
-export async function openRuntime(io: CliIo, options: { migrate: boolean }): Promise<Runtime> {
+async function openRuntime(io: CliIo): Promise<Runtime> {
   const config = loadConfig(io.env, io.cwd);
   const clock = systemClock;
-  const { ring, created } = await loadOrCreateKeyRing(config.keysFile, config.generateKeys, clock.now());
-  if (created) {
-    print(io.stderr, `WARNING: generated development keys in ${config.keysFile}. Never use them in production; keep the file private.`);
+  const { ring, keysCreated, db } = await openKeysAndDatabase(config, clock).catch((err: unknown) => {
+    throw err instanceof PendingMigrationsError ? new CommandError(err.message) : err;
+  });
+  if (keysCreated) print(io.stderr, `WARNING: generated development keys in ${config.keysFile}. Never use them in production; keep the file private.`);
+  const operator = io.env.SUDO_USER ?? io.env.USER ?? userInfo().username;
+  return { config, ring, db, clock, operator, close: () => db.close() };
+}
+
+/** Opens the runtime for one command and closes it whatever happens. */
+export async function withRuntime<T>(io: CliIo, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+  const rt = await openRuntime(io);
+  try {
+    return await fn(rt);
+  } finally {
+    await rt.close();
   }
-  // Development migrates on the fly; production migrates only through `sesame migrate`.
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: pgliteDir(config.dataDir), migrate: options.migrate && config.env === 'development' });
-  if (options.migrate) {
-    const pending = await pendingMigrations(db);
-    if (pending.length > 0) {
-      await db.close();
-      throw new CommandError(`the database has ${pending.length} pending migration(s) (${pending.join(', ')}): run \`sesame migrate\` first`);
-    }
-  }
-  return { config, ring, db, clock, close: () => db.close() };
 }

@@ -5,7 +5,7 @@ import { dataKeysByKek, rewrapDataKeys } from '../../accounts/key-rotation.ts';
 import { audit } from '../../audit/log.ts';
 import { flags } from '../args.ts';
 import { CommandError, EXIT, UsageError, print } from '../io.ts';
-import { openRuntime } from '../runtime.ts';
+import { withRuntime } from '../runtime.ts';
 import type { Command } from '../command.ts';
 
 export const keysRotateCommand: Command = {
@@ -18,8 +18,7 @@ export const keysRotateCommand: Command = {
     const wait = Number(f['wait-seconds'] ?? 5);
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError('--batch-size must be a positive integer');
     if (!Number.isFinite(wait) || wait < 0) throw new UsageError('--wait-seconds must be a number of seconds');
-    const rt = await openRuntime(io, { migrate: true });
-    try {
+    return withRuntime(io, async (rt) => {
       const counts = await dataKeysByKek(rt.db);
       const left = [...counts].filter(([kek]) => kek !== rt.ring.currentKekId).reduce((n, [, c]) => n + c, 0);
       if (left > 0) {
@@ -31,7 +30,7 @@ export const keysRotateCommand: Command = {
         // interruption at any point leaves every data key readable.
         await writeKeyRing(rt.config.keysFile, rt.ring);
         await system(rt.db, 'cli:keys-rotate', (tx) =>
-          audit(tx, rt.clock, { type: 'keys.kek_rotated', accountId: null, payload: { from: previous, to: rt.ring.currentKekId } }, 'cli'),
+          audit(tx, rt.clock, { type: 'keys.kek_rotated', accountId: null, payload: { from: previous, to: rt.ring.currentKekId } }, rt.operator),
         );
         print(io.stdout, `new key-encryption key ${rt.ring.currentKekId} written to ${rt.config.keysFile}`);
         // Running servers poll the key file; give them time to learn the new key before
@@ -46,9 +45,7 @@ export const keysRotateCommand: Command = {
       const retired = rt.ring.kekIds.filter((k) => k !== rt.ring.currentKekId);
       if (retired.length > 0) print(io.stdout, `older keys no longer used: ${retired.join(', ')} (remove them with \`sesame keys retire --kek ID\` once backups made with them have expired)`);
       return EXIT.ok;
-    } finally {
-      await rt.close();
-    }
+    });
   },
 };
 
@@ -58,17 +55,14 @@ export const keysStatusCommand: Command = {
   usage: 'sesame keys status',
   async run(args, io) {
     flags(args, {});
-    const rt = await openRuntime(io, { migrate: true });
-    try {
+    return withRuntime(io, async (rt) => {
       const counts = await dataKeysByKek(rt.db);
       for (const kek of new Set([...rt.ring.kekIds, ...counts.keys()])) {
         const known = rt.ring.kekIds.includes(kek) ? '' : ' (NOT IN THE KEY FILE: these accounts cannot be read)';
         print(io.stdout, `${kek === rt.ring.currentKekId ? '* ' : '  '}${kek}: ${counts.get(kek) ?? 0} data keys${known}`);
       }
       return EXIT.ok;
-    } finally {
-      await rt.close();
-    }
+    });
   },
 };
 
@@ -78,17 +72,15 @@ export const keysRetireCommand: Command = {
   usage: 'sesame keys retire --kek ID',
   async run(args, io) {
     const f = flags(args, { kek: { type: 'string' } });
-    if (!f.kek) throw new UsageError('--kek is required');
-    const rt = await openRuntime(io, { migrate: true });
-    try {
-      if (!rt.ring.kekIds.includes(f.kek)) throw new CommandError(`--kek: ${f.kek} is not in the key file`);
-      const still = (await dataKeysByKek(rt.db)).get(f.kek) ?? 0;
-      if (still > 0) throw new CommandError(`--kek: ${still} data keys are still wrapped by ${f.kek}; run \`sesame keys rotate\` first`);
-      await writeKeyRing(rt.config.keysFile, rt.ring.withoutKek(f.kek));
-      print(io.stdout, `${f.kek} removed from ${rt.config.keysFile}`);
+    const kek = f.kek;
+    if (!kek) throw new UsageError('--kek is required');
+    return withRuntime(io, async (rt) => {
+      if (!rt.ring.kekIds.includes(kek)) throw new CommandError(`--kek: ${kek} is not in the key file`);
+      const still = (await dataKeysByKek(rt.db)).get(kek) ?? 0;
+      if (still > 0) throw new CommandError(`--kek: ${still} data keys are still wrapped by ${kek}; run \`sesame keys rotate\` first`);
+      await writeKeyRing(rt.config.keysFile, rt.ring.withoutKek(kek));
+      print(io.stdout, `${kek} removed from ${rt.config.keysFile}`);
       return EXIT.ok;
-    } finally {
-      await rt.close();
-    }
+    });
   },
 };

@@ -7,7 +7,7 @@ import { system } from '../../db/contexts.ts';
 import { queueMail } from '../../mail/outbox.ts';
 import { flags } from '../args.ts';
 import { CommandError, EXIT, UsageError, print, readAll } from '../io.ts';
-import { openRuntime } from '../runtime.ts';
+import { withRuntime } from '../runtime.ts';
 import type { Command } from '../command.ts';
 
 const FLAG_OF = {
@@ -33,8 +33,7 @@ export const usersCreateCommand: Command = {
     for (const required of ['nir', 'email', 'given-name', 'family-name', 'birthdate'] as const) {
       if (f[required] === undefined) throw new UsageError(`--${required} is required`);
     }
-    const rt = await openRuntime(io, { migrate: true });
-    try {
+    return withRuntime(io, async (rt) => {
       const person = validatePerson(
         {
           nir: f.nir ?? '', email: f.email, givenNames: f['given-name'] ?? '', familyName: f['family-name'] ?? '',
@@ -65,8 +64,6 @@ export const usersCreateCommand: Command = {
       });
       print(io.stdout, f.json ? JSON.stringify({ id, status }) : id);
       return EXIT.ok;
-    } finally {
-      await rt.close();
-    }
+    });
   },
 };

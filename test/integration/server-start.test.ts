@@ -1,0 +1,68 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { startServer } from '../../src/server.ts';
+import { readKeyRing, KeyFileError } from '../../src/crypto/keyring.ts';
+import { openDatabase, pgliteDir } from '../../src/db/open.ts';
+import { system } from '../../src/db/contexts.ts';
+import { findAccountByNir } from '../../src/accounts/accounts.ts';
+import { DEMO } from '../../src/accounts/demo.ts';
+import { ConfigError } from '../../src/config.ts';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'sesame-start-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+const capture = () => {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (c: Buffer) => (text += c.toString()));
+  return { out, text: () => text };
+};
+
+test('a development start on an empty data directory: keys, database, demo citizen, server ready', async () => {
+  const env = { SESAME_DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent' };
+  const stdout = capture();
+  const server = await startServer({ env, cwd: dir, stdout: stdout.out });
+  try {
+    const ready = await fetch(`${server.address}/readyz`);
+    assert.deepEqual([ready.status, await ready.json()], [200, { status: 'ok', database: 'ok' }]);
+    assert.match(stdout.text(), /Demo citizen \(development only\):\n {2}NIR {7}1 99 01 75 999 999 \d\d\n {2}password {2}demo-sesame-2026/);
+    assert.match(stdout.text(), /written as \.eml files under mail/);
+    assert.equal((await stat(path.join(dir, 'keys.json'))).mode & 0o777, 0o600);
+  } finally {
+    await server.close();
+  }
+  // A second start reuses everything and creates no second demo citizen.
+  const again = await startServer({ env, cwd: dir, stdout: capture().out });
+  await again.close();
+  const ring = await readKeyRing(path.join(dir, 'keys.json'));
+  const db = await openDatabase({ dataDir: pgliteDir(dir) });
+  try {
+    const found = await system(db, 'test', (tx) => findAccountByNir(tx, ring, DEMO.nir));
+    assert.equal(found?.status, 'active');
+    const { rows } = await system(db, 'test', (tx) => tx.query(`SELECT count(*)::int AS n FROM accounts`));
+    assert.deepEqual(rows, [{ n: 1 }]);
+  } finally {
+    await db.close();
+  }
+});
+
+test('production refuses to start without its key file, and never generates one', async () => {
+  const env = {
+    SESAME_ENV: 'production',
+    SESAME_DATA_DIR: path.join(dir, 'prod'),
+    SESAME_KEYS_FILE: path.join(dir, 'prod', 'absent-keys.json'),
+    SESAME_PUBLIC_URL: 'https://sesame.example.gouv.fr',
+    SMTP_URL: 'smtp://127.0.0.1:2525',
+    LOG_LEVEL: 'silent',
+  };
+  await assert.rejects(startServer({ env, cwd: dir, stdout: capture().out }), KeyFileError);
+  await assert.rejects(stat(env.SESAME_KEYS_FILE), /ENOENT/);
+  await assert.rejects(startServer({ env: { ...env, SMTP_URL: '' }, cwd: dir, stdout: capture().out }), ConfigError);
+});
