@@ -32,7 +32,9 @@ export async function startServer(io: ServerIo): Promise<{ url: string; address:
   const stopWatching = watchKeyFile(config.keysFile, ring, (err) => logger.error({ err: err.message }, 'key file reload failed; keeping the keys in memory'));
 
   const mailDir = path.join(config.dataDir, 'mail');
-  if (development) {
+  // Only on the embedded database: a development-mode start against a real server (a
+  // forgotten SESAME_ENV) must not plant an account with a published password there.
+  if (development && !config.databaseUrl) {
     const demo = await ensureDemoCitizen(db, { ring, clock });
     if (demo.created) logger.info('created the development demo citizen');
     io.stdout.write(`\n${demoInstructions(path.relative(io.cwd, mailDir) || mailDir)}\n\n`);
@@ -48,21 +50,33 @@ export async function startServer(io: ServerIo): Promise<{ url: string; address:
     site: { serviceName: config.serviceName, siteAddress: config.publicUrl.host },
     logger: logger.child({ component: 'mail-worker' }),
   });
-  worker.start();
-
-  const app = await buildApp({ config, db, ring, clock, logger });
-  const address = await app.listen({ port: config.port, host: config.host });
+  const close = async (): Promise<void> => {
+    stopWatching();
+    await worker.stop();
+    await transport.close?.();
+    await db.close();
+  };
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let address: string;
+  try {
+    worker.start();
+    app = await buildApp({ config, db, ring, clock, logger });
+    address = await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    // A failed start (port taken…) must end the process, not leave timers and the PGlite lock behind.
+    await app?.close();
+    await close();
+    throw err;
+  }
+  const running = app;
 
   return {
     /** What citizens type; `address` is where this process actually listens. */
     url: config.publicUrl.toString(),
     address,
     async close() {
-      stopWatching();
-      await app.close();
-      await worker.stop();
-      await transport.close?.();
-      await db.close();
+      await running.close();
+      await close();
     },
   };
 }

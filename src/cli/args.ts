@@ -8,7 +8,12 @@ export function flags<O extends Options>(args: string[], options: O) {
   try {
     return parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, ...options }, strict: true, allowPositionals: false }).values;
   } catch (err) {
-    // parseArgs messages name the flag; they never contain a flag's value.
+    // An unexpected positional is usually the rest of an unquoted value (a NIR with spaces,
+    // a name): parseArgs would echo it, so say what to do instead.
+    if ((err as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      throw new UsageError('unexpected extra argument: put values that contain spaces in quotes');
+    }
+    // The other parseArgs messages name the flag, not its value.
     throw new UsageError((err as Error).message.split('\n')[0] ?? 'invalid arguments');
   }
 }

@@ -61,8 +61,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       print(io.stderr, `sesame ${command.name}: ${err.message}`);
       return EXIT.failed;
     }
-    // Unexpected: say so without dumping values that may be personal data.
-    print(io.stderr, `sesame ${command.name}: unexpected error (${(err as Error).name}): ${(err as Error).message}`);
+    // Unexpected: driver messages may quote values (personal data), so only name and code.
+    const code = (err as { code?: unknown }).code;
+    print(io.stderr, `sesame ${command.name}: unexpected error (${(err as Error).name}${typeof code === 'string' ? ` ${code}` : ''}); nothing was changed by the failed step`);
     return EXIT.failed;
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import type { OwnerAccess } from './database.ts';
+import type { Database, OwnerAccess } from './database.ts';
+import { system } from './contexts.ts';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 
@@ -62,6 +63,8 @@ export async function migrate(db: OwnerAccess): Promise<{ applied: string[] }> {
         }
         applied.push(`${m.id}`);
       }
+      // Servers check the schema version without owner rights (see pendingMigrations).
+      await q.query(`GRANT SELECT ON schema_migrations TO sesame_system`);
       return { applied };
     } finally {
       await q.query(`SELECT pg_advisory_unlock(74021101)`);
@@ -69,13 +72,16 @@ export async function migrate(db: OwnerAccess): Promise<{ applied: string[] }> {
   });
 }
 
-/** Migrations not yet applied; production refuses to start while there are any. */
-export async function pendingMigrations(db: OwnerAccess): Promise<string[]> {
+/**
+ * Migrations not yet applied; production refuses to start while there are any. Read in a
+ * system context, so a server that connects without owner rights can still check.
+ */
+export async function pendingMigrations(db: Database): Promise<string[]> {
   const migrations = await loadMigrations();
-  const applied = await db.runAsOwner(async (q) => {
-    const exists = await q.query<{ t: string | null }>(`SELECT to_regclass('public.schema_migrations')::text AS t`);
-    if (!exists.rows[0]?.t) return new Set<number>();
-    return new Set((await q.query<{ version: number }>(`SELECT version FROM schema_migrations`)).rows.map((r) => r.version));
-  });
+  const applied = await system(db, 'startup', async (tx) => {
+    const exists = await tx.query<{ ok: boolean }>(`SELECT has_table_privilege('public.schema_migrations', 'SELECT') AS ok`).catch(() => null);
+    if (!exists?.rows[0]?.ok) return new Set<number>();
+    return new Set((await tx.query<{ version: number }>(`SELECT version FROM schema_migrations`)).rows.map((r) => r.version));
+  }).catch(() => new Set<number>());
   return migrations.filter((m) => !applied.has(m.version)).map((m) => `${m.id}`);
 }

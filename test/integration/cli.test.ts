@@ -109,6 +109,11 @@ for (const backend of backends()) {
       assert.equal(missing.code, 2);
       assert.match(missing.stderr, /--email is required/);
 
+      const unquoted = await sesame(['users', 'create', '--nir', '2', '85', '07', '75'], env);
+      assert.equal(unquoted.code, 2);
+      assert.match(unquoted.stderr, /unexpected extra argument: put values that contain spaces in quotes/);
+      assert.ok(!/'85'|'07'/.test(unquoted.stderr));
+
       const flag = await sesame(['users', 'create', '--colour', 'blue'], env);
       assert.equal(flag.code, 2);
       assert.match(flag.stderr, /Unknown option '--colour'/);

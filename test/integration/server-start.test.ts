@@ -66,3 +66,14 @@ test('production refuses to start without its key file, and never generates one'
   await assert.rejects(stat(env.SESAME_KEYS_FILE), /ENOENT/);
   await assert.rejects(startServer({ env: { ...env, SMTP_URL: '' }, cwd: dir, stdout: capture().out }), ConfigError);
 });
+
+test('a start that cannot listen fails, and releases the embedded database', async () => {
+  const blocker = await import('node:net').then((net) => net.createServer().listen(0, '127.0.0.1'));
+  await new Promise((r) => blocker.once('listening', r));
+  const port = String((blocker.address() as { port: number }).port);
+  const env = { SESAME_DATA_DIR: dir, PORT: port, HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
+  await assert.rejects(startServer({ env, cwd: dir, stdout: capture().out }), /EADDRINUSE/);
+  blocker.close();
+  const db = await openDatabase({ dataDir: pgliteDir(dir) });
+  await db.close();
+});

@@ -4,10 +4,13 @@ DO $$
 DECLARE r text;
 BEGIN
   FOREACH r IN ARRAY ARRAY['sesame_none', 'sesame_citizen', 'sesame_system'] LOOP
-    BEGIN
-      EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', r);
-    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-    END;
+    -- Checked first so that an owner without CREATEROLE can migrate once a DBA made the roles.
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+      BEGIN
+        EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', r);
+      EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+      END;
+    END IF;
   END LOOP;
 END $$;
 

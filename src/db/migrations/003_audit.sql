@@ -44,7 +44,7 @@ CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION 'audit_log is append-only';
 END $$;
-CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit_log
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log
   FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
 
 ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
