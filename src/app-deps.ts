@@ -1,3 +1,4 @@
+import type { PasswordHasher } from './auth/methods/password.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { KeyRing } from './crypto/keyring.ts';
@@ -11,4 +12,6 @@ export interface AppDeps {
   ring: KeyRing;
   clock: Clock;
   logger: Logger;
+  /** Default: Argon2id with the configured parameters. Tests wrap it to count hashes. */
+  hasher?: PasswordHasher;
 }

@@ -1,7 +1,12 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { accountArea } from './account-area/routes.ts';
 import type { AppDeps } from './app-deps.ts';
+import type { AuthDeps } from './auth/auth-deps.ts';
+import { argon2Hasher, PasswordVerifier } from './auth/methods/password.ts';
+import { authArea } from './auth/plugin.ts';
+import { sessionPlugin } from './auth/session-plugin.ts';
 import { csrfProtection } from './web/csrf.ts';
 import { errorPages, sendError } from './web/errors.ts';
 import { health } from './web/health.ts';
@@ -48,5 +53,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(staticFiles);
   await app.register(health, { db: deps.db });
   await app.register(homePage);
+
+  const policy = deps.config.auth;
+  await app.register(sessionPlugin, { db: deps.db, clock: deps.clock, policy });
+  const auth: AuthDeps = {
+    db: deps.db,
+    ring: deps.ring,
+    clock: deps.clock,
+    policy,
+    verifier: new PasswordVerifier(deps.hasher ?? argon2Hasher(policy.argon2)),
+    timeZone: deps.config.timeZone,
+  };
+  await app.register(authArea, auth);
+  await app.register(accountArea, deps);
   return app;
 }

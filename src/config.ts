@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { authPolicyFromEnv, type AuthPolicy } from './auth/policy.ts';
 
 /** Environment → typed configuration. Every variable is documented in docs/configuration.md. */
 export type Environment = 'development' | 'production';
@@ -21,6 +22,9 @@ export interface Config {
   trustProxy: boolean;
   /** Name shown to citizens in pages and mails (the agency running Sésame). */
   serviceName: string;
+  /** Time zone in which pages and mails show times to citizens. */
+  timeZone: string;
+  auth: AuthPolicy;
 }
 
 export class ConfigError extends Error {
@@ -45,7 +49,17 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   SESAME_TRUST_PROXY: z.enum(['true', 'false']).optional(),
   SESAME_SERVICE_NAME: optional,
+  SESAME_TIME_ZONE: optional.refine((v) => v === undefined || validTimeZone(v), 'must be an IANA time zone such as Europe/Paris'),
 });
+
+function validTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('fr-FR', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Reads and validates the environment; throws ConfigError naming the offending variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
@@ -63,6 +77,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     if (!e.SESAME_PUBLIC_URL?.startsWith('https://')) throw new ConfigError('SESAME_PUBLIC_URL: must be an https:// URL in production');
     if (!e.SMTP_URL) throw new ConfigError('SMTP_URL: required in production (mail is never written to files there)');
   }
+  const auth = authPolicyFromEnv(env);
+  if (!('policy' in auth)) throw new ConfigError(`${auth.variable}: ${auth.message}`);
   const port = e.PORT ?? 8080;
   const dataDir = path.resolve(cwd, e.SESAME_DATA_DIR ?? 'data');
   const publicUrl = new URL(e.SESAME_PUBLIC_URL ?? `http://localhost:${port}`);
@@ -80,5 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: e.LOG_LEVEL ?? 'info',
     trustProxy: e.SESAME_TRUST_PROXY === 'true',
     serviceName: e.SESAME_SERVICE_NAME ?? 'Sésame',
+    timeZone: e.SESAME_TIME_ZONE ?? 'Europe/Paris',
+    auth: auth.policy,
   };
 }

@@ -7,6 +7,7 @@ import { openKeysAndDatabase } from './bootstrap.ts';
 import { createLogger } from './logger.ts';
 import { createMailWorker } from './mail/worker.ts';
 import { transportFor } from './mail/transport.ts';
+import { siteFromConfig } from './mail/site.ts';
 import { demoInstructions, ensureDemoCitizen } from './accounts/demo.ts';
 
 export interface ServerIo {
@@ -47,7 +48,7 @@ export async function startServer(io: ServerIo): Promise<{ url: string; address:
     clock,
     transport,
     from: config.mailFrom,
-    site: { serviceName: config.serviceName, siteAddress: config.publicUrl.host },
+    site: siteFromConfig(config),
     logger: logger.child({ component: 'mail-worker' }),
   });
   const close = async (): Promise<void> => {

@@ -146,3 +146,12 @@ export async function readAccount(tx: Tx, ring: KeyRing, accountId: string): Pro
     contact: { email: dec('email', row.email), phone: dec('phone', row.phone), postalAddress: dec('postal_address', row.postal_address) },
   };
 }
+
+/** Only the email on file, decrypted (mails, masked display): the rest of the account stays sealed. */
+export async function readEmail(tx: Tx, ring: KeyRing, accountId: string): Promise<string | null> {
+  const { rows } = await tx.query<{ email: Uint8Array | null }>(`SELECT email FROM accounts WHERE id = $1`, [accountId]);
+  const blob = rows[0]?.email;
+  if (!blob) return null;
+  const cipher = await accountCipher(tx, ring, accountId);
+  return cipher ? cipher.decrypt('email', Buffer.from(blob)) : null;
+}

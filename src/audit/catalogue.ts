@@ -7,11 +7,29 @@ export interface AuditCatalogue {
   'account.data_key_shredded': Record<string, never>;
   'keys.kek_rotated': { from: string[]; to: string };
   'keys.rewrapped': { to: string; count: number };
+  /** reason: a code, never the NIR (unknown-nir events carry no account id at all). */
+  'login.password-failed': { reason: 'invalid-nir' | 'unknown-nir' | 'wrong-password' | 'not-active' };
+  'login.password-verified': { flowId: string; rehashed: boolean };
+  'login.throttled': { reason: 'client' | 'account-delay' | 'recovery-required'; step: 'login' | 'activation' | 'recovery' };
+  'login.new-browser': { sessionId: string };
+  'code.sent': { flowId: string; purpose: string; delivered: boolean; number: number };
+  'code.refused': { flowId: string; reason: 'account-limit' };
+  'code.verified': { flowId: string };
+  'code.failed': { flowId: string; reason: string; failures: number };
+  'session.started': { sessionId: string; level: string; amr: string[] };
+  'session.ended': { sessionId: string; reason: SessionEndReason };
+  'sessions.ended': { count: number; reason: SessionEndReason; kept: string | null };
+  'password.changed': { via: 'activation' | 'recovery' | 'change'; sessionsEnded: number };
+  'account.activated': { flowId: string };
+  'recovery.requested': { flowId: string };
+  'activation.requested': { flowId: string; matched: boolean };
   'mail.queued': { messageId: string; template: string };
   'mail.sent': { messageId: string; template: string; attempts: number };
   /** lastError is a class such as `smtp-550` or `connection`, never an SMTP reply (replies quote addresses). */
   'mail.failed': { messageId: string; template: string; attempts: number; reason: MailFailureReason; lastError: string | null };
 }
+
+export type SessionEndReason = 'logout' | 'idle' | 'expired' | 'password-changed' | 'recovery' | 'ended-by-citizen';
 
 /** Why the mail worker gave up on a message. */
 export type MailFailureReason =

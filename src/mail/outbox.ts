@@ -5,7 +5,7 @@ import { DecryptionError, type FieldCipher } from '../crypto/envelope.ts';
 import type { KeyRing } from '../crypto/keyring.ts';
 import { newId } from '../crypto/random.ts';
 import { accountCipher } from '../accounts/account-keys.ts';
-import { readAccount } from '../accounts/accounts.ts';
+import { readEmail } from '../accounts/accounts.ts';
 import { audit } from '../audit/log.ts';
 import { templates, type MailTemplateName, type MailTemplates } from './templates/catalogue.ts';
 import type { MailLocale } from './templates/types.ts';
@@ -68,10 +68,9 @@ export async function queueMail<T extends MailTemplateName>(
   const params = parsed.data;
   let to = mail.to;
   if (to === undefined) {
-    const account = await readAccount(tx, ring, mail.accountId);
-    if (!account) throw new MailRecipientError('cannot queue mail: account not found or its data was shredded');
-    if (!account.contact.email) throw new MailRecipientError('cannot queue mail: the account has no email address on file');
-    to = account.contact.email;
+    const onFile = await readEmail(tx, ring, mail.accountId);
+    if (!onFile) throw new MailRecipientError('cannot queue mail: no email address on file (or the account was shredded)');
+    to = onFile;
   }
   if (!email.safeParse(to).success) throw new MailRecipientError('cannot queue mail: the recipient is not a valid email address');
   const cipher = await accountCipher(tx, ring, mail.accountId);

@@ -6,6 +6,8 @@ export interface MailSite {
   serviceName: string;
   /** Public host as plain text ("sesame.example.gouv.fr", port allowed), never a URL. */
   siteAddress: string;
+  /** IANA zone in which mails give times ("expires at 14:05"). */
+  timeZone: string;
 }
 
 const HOST = /^(?=[^:]{1,253}(:\d{1,5})?$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::\d{1,5})?$/i;
@@ -20,8 +22,8 @@ export function checkSite(site: MailSite): void {
   if (name === '' || /\p{Cc}/u.test(name) || containsLink(name)) throw new MailSiteError('serviceName must be one line of plain text');
 }
 
-export function siteFromConfig(config: Pick<Config, 'serviceName' | 'publicUrl'>): MailSite {
-  return { serviceName: config.serviceName, siteAddress: config.publicUrl.host };
+export function siteFromConfig(config: Pick<Config, 'serviceName' | 'publicUrl' | 'timeZone'>): MailSite {
+  return { serviceName: config.serviceName, siteAddress: config.publicUrl.host, timeZone: config.timeZone };
 }
 
 /** Host part of the address, for Message-ID headers. */

@@ -15,7 +15,7 @@ import { backends, type TestDatabase } from '../support/databases.ts';
 
 /** Development without SMTP_URL: every message is one .eml file under <dataDir>/mail. */
 const ring = KeyRing.generate('kek-test');
-const site = { serviceName: 'Sésame', siteAddress: 'localhost:8080' };
+const site = { serviceName: 'Sésame', siteAddress: 'localhost:8080', timeZone: 'Europe/Paris' };
 const logger = createLogger('silent');
 
 for (const b of backends()) {

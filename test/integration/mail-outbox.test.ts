@@ -15,7 +15,7 @@ import { backends, type TestDatabase } from '../support/databases.ts';
 
 /** Mail goes through an outbox and a worker, over real SMTP, without loss or double delivery. */
 const ring = KeyRing.generate('kek-test');
-const site = { serviceName: 'Sésame', siteAddress: 'sesame.example.gouv.fr' };
+const site = { serviceName: 'Sésame', siteAddress: 'sesame.example.gouv.fr', timeZone: 'Europe/Paris' };
 const retry = { baseMs: 60_000, maxMs: 600_000, maxAttempts: 4 };
 const LEASE = 300_000;
 

@@ -9,7 +9,7 @@ import { MAIL_LOCALES } from '../../src/mail/templates/types.ts';
  * Sésame never sends a link: mails tell people to type the site's address themselves, so
  * that a phishing mail with a link stands out. Every template, every locale.
  */
-const site = { serviceName: 'Sésame', siteAddress: 'sesame.example.gouv.fr' };
+const site = { serviceName: 'Sésame', siteAddress: 'sesame.example.gouv.fr', timeZone: 'Europe/Paris' };
 
 const samples: { [K in MailTemplateName]: MailTemplates[K] } = {
   'account-created': { givenName: 'Camille' },

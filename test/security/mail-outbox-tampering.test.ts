@@ -17,7 +17,7 @@ import { backends, type TestDatabase } from '../support/databases.ts';
  * make a mail look delivered so that it is never sent.
  */
 const ring = KeyRing.generate('kek-test');
-const site = { serviceName: 'Sésame', siteAddress: 'sesame.example.gouv.fr' };
+const site = { serviceName: 'Sésame', siteAddress: 'sesame.example.gouv.fr', timeZone: 'Europe/Paris' };
 const logger = createLogger('silent');
 
 for (const b of backends()) {

@@ -15,7 +15,7 @@ import { backends, type TestDatabase } from '../support/databases.ts';
  * (SMTP replies quote the address).
  */
 const ring = KeyRing.generate('kek-test');
-const site = { serviceName: 'Sésame', siteAddress: 'sesame.example.gouv.fr' };
+const site = { serviceName: 'Sésame', siteAddress: 'sesame.example.gouv.fr', timeZone: 'Europe/Paris' };
 const EMAIL = 'quentaline.canari@exemple-fuite.fr';
 const NAME = 'Quentaline';
 const TO = 'ancienne.adresse.canari@exemple-fuite.fr';

@@ -26,6 +26,7 @@ export interface TestAppOptions {
   logger?: Logger;
   ring?: KeyRing;
   clock?: ManualClock;
+  hasher?: AppDeps['hasher'];
 }
 
 export interface TestApp {
@@ -37,7 +38,8 @@ export interface TestApp {
 }
 
 export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const config = loadConfig({ SESAME_ENV: 'development', ...options.env });
+  // Cheap Argon2 unless a test asks otherwise: hashing is tested for itself, not in every login.
+  const config = loadConfig({ SESAME_ENV: 'development', SESAME_ARGON2_MEMORY_KIB: '1024', SESAME_ARGON2_TIME_COST: '1', ...options.env });
   const ownsDb = options.db === undefined;
   const db = options.db ?? (await openDatabase({ migrate: true }));
   const clock = options.clock ?? new ManualClock();
@@ -47,6 +49,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     ring: options.ring ?? KeyRing.generate('kek-test'),
     clock,
     logger: options.logger ?? createLogger('silent'),
+    hasher: options.hasher,
   };
   const app = await buildApp(deps);
   return {

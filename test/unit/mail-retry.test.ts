@@ -41,7 +41,7 @@ describe('delivery error classes', () => {
 
 describe('message ids', () => {
   test('one per outbox row, on the site host, without the port', () => {
-    const site = siteFromConfig({ serviceName: 'Sésame', publicUrl: new URL('http://localhost:8080/') });
+    const site = siteFromConfig({ serviceName: 'Sésame', publicUrl: new URL('http://localhost:8080/'), timeZone: 'Europe/Paris' });
     assert.equal(site.siteAddress, 'localhost:8080');
     assert.equal(messageIdFor('0b6c0d1e-0000-4000-8000-000000000000', site), '<0b6c0d1e-0000-4000-8000-000000000000@localhost>');
   });

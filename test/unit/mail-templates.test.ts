@@ -5,7 +5,7 @@ import { templateNames, type MailTemplateName, type MailTemplates } from '../../
 import { escapeHtml } from '../../src/mail/templates/layout.ts';
 import { MAIL_LOCALES } from '../../src/mail/templates/types.ts';
 
-const site = { serviceName: 'Sésame', siteAddress: 'sesame.example.gouv.fr' };
+const site = { serviceName: 'Sésame', siteAddress: 'sesame.example.gouv.fr', timeZone: 'Europe/Paris' };
 const HOSTILE = `<script>alert("x")</script> & 'Zoé'`;
 
 /** Typed by the catalogue: a new template without a sample here fails the typecheck. */

@@ -1,7 +1,15 @@
+import { accountEn } from './account.en.ts';
+import { activationEn } from './activation.en.ts';
 import type { Messages } from './fr.ts';
+import { loginEn } from './login.en.ts';
+import { recoveryEn } from './recovery.en.ts';
 
 /** English messages, typed by the French ones: a missing key fails the typecheck. */
 export const en: Messages = {
+  ...loginEn,
+  ...activationEn,
+  ...recoveryEn,
+  ...accountEn,
   'layout.skipLinks': 'Quick access',
   'layout.skipToContent': 'Content',
   'layout.skipToFooter': 'Footer',

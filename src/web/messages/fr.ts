@@ -2,7 +2,16 @@
  * French messages: the reference language. `en.ts` is typed by this object's keys, so a
  * key added here without its translation fails the typecheck. `{name}` is a variable.
  */
+import { accountFr } from './account.fr.ts';
+import { activationFr } from './activation.fr.ts';
+import { loginFr } from './login.fr.ts';
+import { recoveryFr } from './recovery.fr.ts';
+
 export const fr = {
+  ...loginFr,
+  ...activationFr,
+  ...recoveryFr,
+  ...accountFr,
   'layout.skipLinks': 'Accès rapide',
   'layout.skipToContent': 'Contenu',
   'layout.skipToFooter': 'Pied de page',

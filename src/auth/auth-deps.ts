@@ -1,0 +1,15 @@
+import type { Clock } from '../clock.ts';
+import type { KeyRing } from '../crypto/keyring.ts';
+import type { Database } from '../db/database.ts';
+import type { PasswordVerifier } from './methods/password.ts';
+import type { AuthPolicy } from './policy.ts';
+
+/** What the login, activation and recovery flows need. */
+export interface AuthDeps {
+  db: Database;
+  ring: KeyRing;
+  clock: Clock;
+  policy: AuthPolicy;
+  verifier: PasswordVerifier;
+  timeZone: string;
+}

@@ -1,0 +1,106 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../../clock.ts';
+import type { Tx } from '../../db/contexts.ts';
+import { newId } from '../../crypto/random.ts';
+import type { Level } from '../levels.ts';
+import type { MethodId } from '../methods/method.ts';
+
+/**
+ * Flows are rows (DESIGN principle 4): every step loads its flow, checks that it is alive
+ * and belongs to this browser, and locks it, so that two submissions of one flow (double
+ * click, two tabs, an attacker racing) are applied one after the other.
+ */
+export type FlowKind = 'login' | 'activation' | 'recovery';
+
+export interface Flow {
+  id: string;
+  kind: FlowKind;
+  state: string;
+  /** Null when the NIR matched no account: the flow plays along so that pages never tell. */
+  accountId: string | null;
+  requestedLevel: Level;
+  completedMethods: MethodId[];
+  codeFailures: number;
+  codesSent: number;
+  lastCodeSentAt: Date | null;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+interface FlowRow extends Record<string, unknown> {
+  id: string;
+  kind: FlowKind;
+  state: string;
+  account_id: string | null;
+  csrf_binding: string;
+  requested_level: Level;
+  completed_methods: MethodId[];
+  code_failures: number;
+  codes_sent: number;
+  last_code_sent_at: Date | null;
+  created_at: Date;
+  expires_at: Date;
+  ended_at: Date | null;
+}
+
+const toFlow = (r: FlowRow): Flow => ({
+  id: r.id,
+  kind: r.kind,
+  state: r.state,
+  accountId: r.account_id,
+  requestedLevel: r.requested_level,
+  completedMethods: r.completed_methods,
+  codeFailures: r.code_failures,
+  codesSent: r.codes_sent,
+  lastCodeSentAt: r.last_code_sent_at,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+export async function createFlow(
+  tx: Tx,
+  clock: Clock,
+  input: { kind: FlowKind; state: string; accountId: string | null; csrfBinding: string; ttlSeconds: number; completed?: MethodId[]; requestedLevel?: Level },
+): Promise<Flow> {
+  const now = clock.now();
+  const { rows } = await tx.query<FlowRow>(
+    `INSERT INTO auth_flows (id, kind, state, account_id, csrf_binding, requested_level, completed_methods, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+    [newId(), input.kind, input.state, input.accountId, input.csrfBinding, input.requestedLevel ?? 'eidas1', input.completed ?? [], now, new Date(now.getTime() + input.ttlSeconds * 1000)],
+  );
+  return toFlow(rows[0] as FlowRow);
+}
+
+export type FlowProblem = 'not-found' | 'expired' | 'ended' | 'other-browser';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const sameBinding = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+/**
+ * Loads and locks a live flow of this kind for this browser. A flow of another kind is
+ * "not found": an activation flow id cannot be replayed on the login pages.
+ */
+export async function loadFlow(tx: Tx, clock: Clock, id: string, expect: { kind: FlowKind; csrfBinding: string }): Promise<{ ok: true; flow: Flow } | { ok: false; problem: FlowProblem }> {
+  if (!UUID.test(id)) return { ok: false, problem: 'not-found' };
+  const { rows } = await tx.query<FlowRow>(`SELECT * FROM auth_flows WHERE id = $1 AND kind = $2 FOR UPDATE`, [id, expect.kind]);
+  const row = rows[0];
+  if (!row) return { ok: false, problem: 'not-found' };
+  if (!sameBinding(row.csrf_binding, expect.csrfBinding)) return { ok: false, problem: 'other-browser' };
+  if (row.ended_at !== null) return { ok: false, problem: 'ended' };
+  if (row.expires_at.getTime() <= clock.now().getTime()) return { ok: false, problem: 'expired' };
+  return { ok: true, flow: toFlow(row) };
+}
+
+/** Moves the flow to its next state, recording a completed method if one was. */
+export async function advanceFlow(tx: Tx, flow: Flow, state: string, completed?: MethodId): Promise<Flow> {
+  const methods = completed && !flow.completedMethods.includes(completed) ? [...flow.completedMethods, completed] : flow.completedMethods;
+  await tx.query(`UPDATE auth_flows SET state = $2, completed_methods = $3 WHERE id = $1`, [flow.id, state, methods]);
+  return { ...flow, state, completedMethods: methods };
+}
+
+/** Ends the flow for good (done, failed): its id answers "ended" from now on. */
+export async function endFlow(tx: Tx, clock: Clock, flowId: string, state: string): Promise<void> {
+  await tx.query(`UPDATE auth_flows SET state = $2, ended_at = $3 WHERE id = $1`, [flowId, state, clock.now()]);
+  await tx.query(`UPDATE one_time_codes SET revoked_at = $2 WHERE flow_id = $1 AND used_at IS NULL AND revoked_at IS NULL`, [flowId, clock.now()]);
+}

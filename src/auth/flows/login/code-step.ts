@@ -1,0 +1,98 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { readEmail } from '../../../accounts/accounts.ts';
+import { audit } from '../../../audit/log.ts';
+import { system } from '../../../db/contexts.ts';
+import { queueMail } from '../../../mail/outbox.ts';
+import type { ClientInfo } from '../../../web/client.ts';
+import type { Locale } from '../../../web/i18n.ts';
+import type { AuthDeps } from '../../auth-deps.ts';
+import { isKnownBrowser, rememberBrowser } from '../../known-browsers.ts';
+import { levelOf } from '../../levels.ts';
+import { currentCodeExpiry, sendCode, verifyCode, type SendRefusal, type VerifyRefusal } from '../../methods/email-code.ts';
+import { startSession } from '../../sessions.ts';
+import { maskEmail } from '../../mask-email.ts';
+import { advanceFlow, endFlow, loadFlow, type Flow, type FlowProblem } from '../flow.ts';
+
+/** What the second-step page shows. */
+export interface CodeStepState {
+  flow: Flow;
+  maskedEmail: string | null;
+  hasEmail: boolean;
+  codeExpiresAt: Date | null;
+}
+
+export async function codeStepState(deps: AuthDeps, flowId: string, csrfBinding: string): Promise<{ ok: true; state: CodeStepState } | { ok: false; problem: FlowProblem }> {
+  return system(deps.db, 'login', async (tx) => {
+    const loaded = await loadFlow(tx, deps.clock, flowId, { kind: 'login', csrfBinding });
+    if (!loaded.ok) return loaded;
+    const { flow } = loaded;
+    const email = flow.accountId ? await readEmail(tx, deps.ring, flow.accountId) : null;
+    return { ok: true, state: { flow, maskedEmail: email ? maskEmail(email) : null, hasEmail: email !== null, codeExpiresAt: await currentCodeExpiry(tx, flow, deps.policy) } };
+  });
+}
+
+export async function sendLoginCode(
+  deps: AuthDeps,
+  input: { flowId: string; csrfBinding: string; locale: Locale; client: ClientInfo; requestId: string },
+): Promise<{ ok: true } | { ok: false; problem: FlowProblem } | { ok: false; refusal: SendRefusal; retryAt?: Date }> {
+  return system(deps.db, 'login', async (tx) => {
+    const loaded = await loadFlow(tx, deps.clock, input.flowId, { kind: 'login', csrfBinding: input.csrfBinding });
+    if (!loaded.ok) return loaded;
+    const sent = await sendCode(tx, deps, loaded.flow, { purpose: 'login', locale: input.locale, browser: input.client.browser, os: input.client.os, requestId: input.requestId });
+    return sent.ok ? { ok: true } : { ok: false, refusal: sent.reason, retryAt: sent.retryAt };
+  });
+}
+
+export type CompleteResult =
+  | { ok: true; token: string; accountId: string }
+  | { ok: false; problem: FlowProblem }
+  | { ok: false; refusal: VerifyRefusal; remaining: number };
+
+/**
+ * Second step: the code. On success the flow ends and a session starts with a fresh token
+ * (never one the browser brought: no fixation); a browser that never logged in to this
+ * account gets it marked and the citizen gets a notification.
+ */
+export async function completeLogin(
+  deps: AuthDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  input: { flowId: string; csrfBinding: string; code: string; locale: Locale; client: ClientInfo },
+): Promise<CompleteResult> {
+  const { clock, ring } = deps;
+  return system(deps.db, 'login', async (tx): Promise<CompleteResult> => {
+    const loaded = await loadFlow(tx, clock, input.flowId, { kind: 'login', csrfBinding: input.csrfBinding });
+    if (!loaded.ok) return loaded;
+    const checked = await verifyCode(tx, deps, loaded.flow, input.code, request.id);
+    if (!checked.ok) return { ok: false, refusal: checked.reason, remaining: checked.remaining };
+    const flow = await advanceFlow(tx, loaded.flow, 'done', 'email-code');
+    const level = levelOf(flow.completedMethods);
+    const accountId = flow.accountId;
+    // A code only verifies for a flow with an account; both hold by construction.
+    if (!level || !accountId) throw new Error('login flow completed without a level or an account');
+    await endFlow(tx, clock, flow.id, 'done');
+    const now = clock.now();
+    const { token, session } = await startSession(tx, deps, {
+      accountId,
+      level: level.level,
+      amr: level.amr,
+      authTime: now,
+      client: { ip: input.client.ip, userAgent: input.client.userAgent },
+      requestId: request.id,
+    });
+    if (!isKnownBrowser(request, ring.macKey, accountId)) {
+      await queueMail(tx, deps, {
+        accountId,
+        template: 'new-browser-login',
+        locale: input.locale,
+        params: { at: now.toISOString(), browser: input.client.browser, os: input.client.os, place: null },
+      });
+      await audit(tx, clock, { type: 'login.new-browser', accountId, requestId: request.id, payload: { sessionId: session.id } });
+    }
+    return { ok: true, token, accountId };
+  }).then((result) => {
+    // Only once the session is committed does this browser count as known.
+    if (result.ok) rememberBrowser(request, reply, ring.macKey, result.accountId);
+    return result;
+  });
+}

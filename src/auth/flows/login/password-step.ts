@@ -1,0 +1,61 @@
+import { findAccountByNir, nirIndex } from '../../../accounts/accounts.ts';
+import { passwordHash, setPasswordHash } from '../../../accounts/credentials.ts';
+import { parseNir } from '../../../accounts/nir.ts';
+import { audit } from '../../../audit/log.ts';
+import { system } from '../../../db/contexts.ts';
+import type { ClientInfo } from '../../../web/client.ts';
+import type { AuthDeps } from '../../auth-deps.ts';
+import { beginAttempt, clientKey, forgiveAttempt, type ThrottleVerdict } from '../../throttle.ts';
+import { createFlow } from '../flow.ts';
+
+export type PasswordStepResult =
+  | { ok: true; flowId: string }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'throttled'; verdict: Exclude<ThrottleVerdict, { ok: true }> };
+
+/**
+ * First step of a login: NIR + password. Wrong NIR, unknown NIR, no password yet and wrong
+ * password all cost one Argon2id verification and give the same answer; a throttled attempt
+ * costs none. On success a login flow is created, waiting for the second method.
+ */
+export async function passwordStep(
+  deps: AuthDeps,
+  input: { nir: string; password: string; client: ClientInfo; csrfBinding: string; requestId: string },
+): Promise<PasswordStepResult> {
+  const { db, ring, clock, policy, verifier } = deps;
+  const parsed = parseNir(input.nir);
+  const nir = parsed.ok ? parsed.nir.value : null;
+  const subject = nir ? nirIndex(ring, nir) : null;
+  const client = clientKey(ring.macKey, input.client.ip);
+
+  // Committed before hashing, so that other processes see the attempt while it is computed.
+  const before = await system(db, 'login', async (tx) => {
+    const verdict = await beginAttempt(tx, clock, policy, subject, client);
+    if (!verdict.ok) {
+      await audit(tx, clock, { type: 'login.throttled', accountId: null, requestId: input.requestId, payload: { reason: verdict.reason, step: 'login' } });
+      return { verdict, account: null, stored: null };
+    }
+    const account = nir ? await findAccountByNir(tx, ring, nir) : null;
+    const stored = account?.status === 'active' ? await passwordHash(tx, account.id) : null;
+    return { verdict, account, stored };
+  });
+  if (!before.verdict.ok) return { ok: false, reason: 'throttled', verdict: before.verdict };
+
+  const { account, stored } = before;
+  const result = await verifier.verify(stored, input.password);
+  // Hashed outside any transaction too: a rehash doubles the cost of this one login only.
+  const rehash = result.ok && result.needsRehash ? await verifier.hasher.hash(input.password) : null;
+
+  return system(db, 'login', async (tx) => {
+    if (!result.ok || !account || !subject) {
+      const reason = !nir ? 'invalid-nir' : !account ? 'unknown-nir' : account.status !== 'active' ? 'not-active' : 'wrong-password';
+      await audit(tx, clock, { type: 'login.password-failed', accountId: account?.id ?? null, requestId: input.requestId, payload: { reason } });
+      return { ok: false, reason: 'invalid' } as const;
+    }
+    await forgiveAttempt(tx, subject, client);
+    if (rehash) await setPasswordHash(tx, clock, account.id, rehash);
+    const flow = await createFlow(tx, clock, { kind: 'login', state: 'second-factor', accountId: account.id, csrfBinding: input.csrfBinding, ttlSeconds: policy.flowTtl, completed: ['password'] });
+    await audit(tx, clock, { type: 'login.password-verified', accountId: account.id, requestId: input.requestId, payload: { flowId: flow.id, rehashed: rehash !== null } });
+    return { ok: true, flowId: flow.id } as const;
+  });
+}

@@ -1,0 +1,132 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { normalisePassword } from '../../../accounts/password-policy.ts';
+import { citizen } from '../../../db/contexts.ts';
+import { formatTime } from '../../../mail/templates/time.ts';
+import { clientOf } from '../../../web/client.ts';
+import { csrfBinding } from '../../../web/csrf.ts';
+import { alert, field, narrow } from '../../../web/forms.ts';
+import { localeOf, t, type Locale } from '../../../web/i18n.ts';
+import { sendPage } from '../../../web/layout.ts';
+import type { AuthDeps } from '../../auth-deps.ts';
+import type { SendRefusal, VerifyRefusal } from '../../methods/email-code.ts';
+import { clearSessionCookie, forgetSession, setSessionCookie } from '../../session-plugin.ts';
+import { endSession } from '../../sessions.ts';
+import { codeStep, flowOver } from '../code-step-view.ts';
+import type { FlowProblem } from '../flow.ts';
+import { codeStepState, completeLogin, sendLoginCode } from './code-step.ts';
+import { passwordStep } from './password-step.ts';
+import { isLoginNotice, loginFailed, loginForm } from './views.ts';
+
+const flowPath = (id: string): string => `/login/${id}`;
+
+export function sendRefusalMessage(locale: Locale, timeZone: string, refusal: SendRefusal, retryAt: Date | undefined): string {
+  if (refusal === 'cooldown') return t(locale, 'code.cooldown', { time: retryAt ? formatTime(locale, retryAt.toISOString(), timeZone) : '' });
+  if (refusal === 'flow-limit') return t(locale, 'code.noMoreCodes');
+  if (refusal === 'account-limit') return t(locale, 'code.accountLimit');
+  return t(locale, 'code.noEmail');
+}
+
+export function verifyRefusalMessage(locale: Locale, refusal: VerifyRefusal, remaining: number): string {
+  if (refusal === 'malformed') return t(locale, 'code.malformed');
+  if (refusal === 'expired') return t(locale, 'code.expired');
+  return t(locale, 'code.wrong', { remaining });
+}
+
+/** Login: NIR + password, then the email code, then a session (DESIGN "Levels": eidas1). */
+export async function loginRoutes(app: FastifyInstance, deps: AuthDeps): Promise<void> {
+  const { clock, policy, timeZone } = deps;
+  const title = (locale: Locale): string => t(locale, 'login.title');
+
+  function over(request: FastifyRequest, reply: FastifyReply, problem: FlowProblem | 'failed'): FastifyReply {
+    const locale = localeOf(request);
+    const status = problem === 'not-found' || problem === 'other-browser' ? 404 : 410;
+    return sendPage(reply, { request, locale, title: t(locale, 'flow.over.title'), main: narrow(flowOver(locale, '/login', problem === 'failed')), status });
+  }
+
+  async function showCodeStep(request: FastifyRequest, reply: FastifyReply, flowId: string, status = 200, error?: string): Promise<FastifyReply> {
+    const locale = localeOf(request);
+    const loaded = await codeStepState(deps, flowId, csrfBinding(request, reply));
+    if (!loaded.ok) return over(request, reply, loaded.problem);
+    const { state } = loaded;
+    const main = narrow(
+      state.hasEmail
+        ? codeStep({
+            request,
+            reply,
+            locale,
+            timeZone,
+            policy,
+            flow: state.flow,
+            now: clock.now(),
+            verifyAction: flowPath(flowId),
+            sendAction: `${flowPath(flowId)}/send`,
+            maskedEmail: state.maskedEmail,
+            codeExpiresAt: state.codeExpiresAt,
+            error,
+          })
+        : alert('warning', t(locale, 'code.title'), t(locale, 'code.noEmail')),
+    );
+    return sendPage(reply, { request, locale, title: t(locale, 'code.title'), main, status });
+  }
+
+  app.get('/login', async (request, reply) => {
+    if (await request.session()) return reply.redirect('/account', 303);
+    const locale = localeOf(request);
+    const done = (request.query as Record<string, unknown>).done;
+    return sendPage(reply, { request, locale, title: title(locale), main: narrow(loginForm({ request, reply, locale, notice: isLoginNotice(done) ? done : undefined })) });
+  });
+
+  app.post('/login', async (request, reply) => {
+    const locale = localeOf(request);
+    const nir = field(request, 'nir', 40);
+    if (field(request, 'method') !== 'password') return reply.code(400).send();
+    const result = await passwordStep(deps, { nir, password: normalisePassword(field(request, 'password', 1000)), client: clientOf(request), csrfBinding: csrfBinding(request, reply), requestId: request.id });
+    if (result.ok) return reply.redirect(flowPath(result.flowId), 303);
+    let error = loginFailed(locale);
+    let status = 401;
+    if (result.reason === 'throttled') {
+      status = 429;
+      const { verdict } = result;
+      if (verdict.reason === 'recovery-required') error = alert('error', t(locale, 'login.throttled.title'), t(locale, 'login.recoveryRequired.body'));
+      else {
+        reply.header('retry-after', Math.max(1, Math.ceil((verdict.retryAt.getTime() - clock.now().getTime()) / 1000)));
+        error = alert('error', t(locale, 'login.throttled.title'), t(locale, 'login.throttled.body', { time: formatTime(locale, verdict.retryAt.toISOString(), timeZone) }));
+      }
+    }
+    return sendPage(reply, { request, locale, title: title(locale), main: narrow(loginForm({ request, reply, locale, nir, error })), status });
+  });
+
+  app.get<{ Params: { flow: string } }>('/login/:flow', async (request, reply) => showCodeStep(request, reply, request.params.flow));
+
+  app.post<{ Params: { flow: string } }>('/login/:flow/send', async (request, reply) => {
+    const { flow } = request.params;
+    if (field(request, 'method') !== 'email-code') return reply.code(400).send();
+    const locale = localeOf(request);
+    const sent = await sendLoginCode(deps, { flowId: flow, csrfBinding: csrfBinding(request, reply), locale, client: clientOf(request), requestId: request.id });
+    if (sent.ok) return reply.redirect(flowPath(flow), 303);
+    if ('problem' in sent) return over(request, reply, sent.problem);
+    return showCodeStep(request, reply, flow, 429, sendRefusalMessage(locale, timeZone, sent.refusal, sent.retryAt));
+  });
+
+  app.post<{ Params: { flow: string } }>('/login/:flow', async (request, reply) => {
+    const { flow } = request.params;
+    if (field(request, 'method') !== 'email-code') return reply.code(400).send();
+    const locale = localeOf(request);
+    const result = await completeLogin(deps, request, reply, { flowId: flow, csrfBinding: csrfBinding(request, reply), code: field(request, 'code', 40), locale, client: clientOf(request) });
+    if (result.ok) {
+      setSessionCookie(reply, result.token, policy);
+      return reply.redirect('/account', 303);
+    }
+    if ('problem' in result) return over(request, reply, result.problem);
+    if (result.refusal === 'exhausted') return over(request, reply, 'failed');
+    return showCodeStep(request, reply, flow, 400, verifyRefusalMessage(locale, result.refusal, result.remaining));
+  });
+
+  app.post('/logout', async (request, reply) => {
+    const session = await request.session();
+    if (session) await citizen(deps.db, session.accountId, (tx) => endSession(tx, clock, session, 'logout', request.id));
+    forgetSession(request);
+    clearSessionCookie(reply);
+    return reply.redirect('/login?done=logged-out', 303);
+  });
+}

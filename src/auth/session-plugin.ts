@@ -1,0 +1,58 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Clock } from '../clock.ts';
+import type { Database } from '../db/database.ts';
+import { system } from '../db/contexts.ts';
+import type { AuthPolicy } from './policy.ts';
+import { resolveSession, type Session } from './sessions.ts';
+
+export const SESSION_COOKIE = '__Host-sesame-session';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The live session of this request's cookie, looked up once and only when asked. */
+    session(): Promise<Session | null>;
+  }
+}
+
+const resolved = new WeakMap<FastifyRequest, Promise<Session | null>>();
+
+export function setSessionCookie(reply: FastifyReply, token: string, policy: AuthPolicy): void {
+  // __Host-: Secure, Path=/, no Domain, so no subdomain can plant or read it (fixation).
+  reply.setCookie(SESSION_COOKIE, token, { path: '/', secure: true, httpOnly: true, sameSite: 'lax', maxAge: policy.sessionAbsolute });
+}
+
+export function clearSessionCookie(reply: FastifyReply): void {
+  reply.clearCookie(SESSION_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'lax' });
+}
+
+/** Forget the session looked up earlier in this request (it was just ended or replaced). */
+export const forgetSession = (request: FastifyRequest): void => {
+  resolved.set(request, Promise.resolve(null));
+};
+
+export const sessionPlugin = fp(
+  async (app: FastifyInstance, deps: { db: Database; clock: Clock; policy: AuthPolicy }) => {
+    app.decorateRequest('session', function (this: FastifyRequest): Promise<Session | null> {
+      let found = resolved.get(this);
+      if (!found) {
+        const token = this.cookies[SESSION_COOKIE];
+        found = token === undefined ? Promise.resolve(null) : system(deps.db, 'session', (tx) => resolveSession(tx, deps, token));
+        resolved.set(this, found);
+      }
+      return found;
+    });
+  },
+  { name: 'sesame-sessions', dependencies: ['@fastify/cookie'] },
+);
+
+/**
+ * preHandler for pages behind login: without a live session the request goes no further
+ * (a form posted after the session ended must not half-apply) and the browser goes to /login.
+ */
+export async function requireSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const session = await request.session();
+  if (session) return;
+  clearSessionCookie(reply);
+  await reply.redirect('/login', 303);
+}

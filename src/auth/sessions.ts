@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import type { Tx } from '../db/contexts.ts';
+import type { KeyRing } from '../crypto/keyring.ts';
+import { newId, randomToken } from '../crypto/random.ts';
+import { accountCipher } from '../accounts/account-keys.ts';
+import { audit } from '../audit/log.ts';
+import type { SessionEndReason } from '../audit/catalogue.ts';
+import type { Level } from './levels.ts';
+import type { AuthPolicy } from './policy.ts';
+
+/**
+ * Sessions: a 256-bit random token in the cookie, only its SHA-256 in the database (a dump
+ * or a read-only SQL injection yields no usable session). A new token at every login, so a
+ * token planted before login (fixation) never becomes authenticated.
+ */
+export interface Session {
+  id: string;
+  accountId: string;
+  level: Level;
+  amr: string[];
+  authTime: Date;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+}
+
+export interface SessionClient {
+  ip: string;
+  userAgent: string | null;
+}
+
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+const tokenHash = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
+
+/** last_seen_at is written at most this often: reading a page should not always cost a write. */
+const TOUCH_EVERY_MS = 60_000;
+
+export async function startSession(
+  tx: Tx,
+  deps: { ring: KeyRing; clock: Clock; policy: AuthPolicy },
+  input: { accountId: string; level: Level; amr: string[]; authTime: Date; client: SessionClient; requestId?: string },
+): Promise<{ token: string; session: Session }> {
+  const { ring, clock, policy } = deps;
+  const cipher = await accountCipher(tx, ring, input.accountId);
+  if (!cipher) throw new Error('cannot start a session: the account has no data key');
+  const id = newId();
+  const token = randomToken(32);
+  const now = clock.now();
+  const expiresAt = new Date(now.getTime() + policy.sessionAbsolute * 1000);
+  await tx.query(
+    `INSERT INTO sessions (id, account_id, token_hash, level, amr, auth_time, client, created_at, last_seen_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)`,
+    [id, input.accountId, tokenHash(token), input.level, input.amr, input.authTime, cipher.encryptJson(`session:${id}`, input.client), now, expiresAt],
+  );
+  await audit(tx, clock, { type: 'session.started', accountId: input.accountId, requestId: input.requestId, payload: { sessionId: id, level: input.level, amr: input.amr } });
+  return { token, session: { id, accountId: input.accountId, level: input.level, amr: input.amr, authTime: input.authTime, createdAt: now, lastSeenAt: now, expiresAt } };
+}
+
+interface SessionRow extends Record<string, unknown> {
+  id: string;
+  account_id: string;
+  level: Level;
+  amr: string[];
+  auth_time: Date;
+  created_at: Date;
+  last_seen_at: Date;
+  expires_at: Date;
+  ended_at: Date | null;
+}
+
+/**
+ * The live session for a cookie token, or null. A session past its idle or absolute limit
+ * is ended on the spot (and audited), so that the database says what the cookie no longer can.
+ */
+export async function resolveSession(tx: Tx, deps: { clock: Clock; policy: AuthPolicy }, token: string | undefined): Promise<Session | null> {
+  if (token === undefined || !TOKEN.test(token)) return null;
+  const { clock, policy } = deps;
+  const { rows } = await tx.query<SessionRow>(
+    `SELECT id, account_id, level, amr, auth_time, created_at, last_seen_at, expires_at, ended_at FROM sessions WHERE token_hash = $1`,
+    [tokenHash(token)],
+  );
+  const row = rows[0];
+  if (!row || row.ended_at !== null) return null;
+  const now = clock.now().getTime();
+  const idle = row.last_seen_at.getTime() + policy.sessionIdle * 1000 <= now;
+  const expired = row.expires_at.getTime() <= now;
+  if (idle || expired) {
+    await endSession(tx, clock, { id: row.id, accountId: row.account_id }, expired ? 'expired' : 'idle');
+    return null;
+  }
+  let lastSeenAt = row.last_seen_at;
+  if (now - lastSeenAt.getTime() >= TOUCH_EVERY_MS) {
+    lastSeenAt = new Date(now);
+    await tx.query(`UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND ended_at IS NULL`, [row.id, lastSeenAt]);
+  }
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    level: row.level,
+    amr: row.amr,
+    authTime: row.auth_time,
+    createdAt: row.created_at,
+    lastSeenAt,
+    expiresAt: row.expires_at,
+  };
+}
+
+export async function endSession(tx: Tx, clock: Clock, session: { id: string; accountId: string }, reason: SessionEndReason, requestId?: string): Promise<void> {
+  const { rows } = await tx.query(`UPDATE sessions SET ended_at = $2, end_reason = $3 WHERE id = $1 AND ended_at IS NULL RETURNING id`, [session.id, clock.now(), reason]);
+  if (rows.length === 1) await audit(tx, clock, { type: 'session.ended', accountId: session.accountId, requestId, payload: { sessionId: session.id, reason } });
+}
+
+/** Ends every live session of the account but `keep` (the one asking, if any). */
+export async function endOtherSessions(tx: Tx, clock: Clock, accountId: string, keep: string | null, reason: SessionEndReason, requestId?: string): Promise<number> {
+  const { rows } = await tx.query(
+    `UPDATE sessions SET ended_at = $3, end_reason = $4 WHERE account_id = $1 AND ended_at IS NULL AND ($2::uuid IS NULL OR id <> $2::uuid) RETURNING id`,
+    [accountId, keep, clock.now(), reason],
+  );
+  if (rows.length > 0) await audit(tx, clock, { type: 'sessions.ended', accountId, requestId, payload: { count: rows.length, reason, kept: keep } });
+  return rows.length;
+}

@@ -1,0 +1,102 @@
+import { createHmac } from 'node:crypto';
+import { isIPv6 } from 'node:net';
+import type { Clock } from '../clock.ts';
+import type { Tx } from '../db/contexts.ts';
+import type { AuthPolicy } from './policy.ts';
+
+/**
+ * Password throttling, in the database so that it holds across server processes.
+ *
+ * An attempt is counted as a failure *before* the hash is computed and forgiven if the
+ * password was right (the way principle 5 raises a code's counter before comparing): N
+ * parallel guesses cannot all pass the check before the first failure is recorded.
+ */
+export type ThrottleVerdict =
+  | { ok: true }
+  | { ok: false; reason: 'client'; retryAt: Date }
+  | { ok: false; reason: 'account-delay'; retryAt: Date }
+  | { ok: false; reason: 'recovery-required' };
+
+/** HMAC of the client address (personal data); IPv6 by /64, what one subscriber usually gets. */
+export function clientKey(macKey: Buffer, ip: string): Buffer {
+  return createHmac('sha256', macKey).update(`client\u0000${isIPv6(ip) ? ipv6Prefix64(ip) : ip}`, 'utf8').digest();
+}
+
+function ipv6Prefix64(ip: string): string {
+  const v4mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (v4mapped?.[1]) return v4mapped[1];
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const h = head ? head.split(':') : [];
+  const t = ip.includes('::') ? (tail ? tail.split(':') : []) : [];
+  const groups = [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  return `${groups.slice(0, 4).map((g) => g.padStart(4, '0')).join(':')}::/64`;
+}
+
+/** Delay imposed after the n-th consecutive failure: none for the first ones, then doubling, capped. */
+export function accountDelaySeconds(policy: AuthPolicy, failures: number): number {
+  if (failures < policy.accountFreeFailures) return 0;
+  const doublings = Math.min(failures - policy.accountFreeFailures, 30);
+  return Math.min(policy.accountMaxDelay, policy.accountBaseDelay * 2 ** doublings);
+}
+
+/**
+ * Checks both throttles and, if the attempt may go on, counts it as a failure in advance.
+ * `subject` is the NIR's blind index, or null when the NIR is malformed (only the client
+ * counter applies then).
+ */
+export async function beginAttempt(tx: Tx, clock: Clock, policy: AuthPolicy, subject: Buffer | null, client: Buffer): Promise<ThrottleVerdict> {
+  const now = clock.now();
+  const windowStart = new Date(now.getTime() - policy.ipWindow * 1000);
+  const { rows: c } = await tx.query<{ window_start: Date; failures: number }>(
+    `INSERT INTO client_throttle AS t (client_key, window_start, failures) VALUES ($1, $2, 0)
+     ON CONFLICT (client_key) DO UPDATE SET
+       window_start = CASE WHEN t.window_start <= $3 THEN $2 ELSE t.window_start END,
+       failures = CASE WHEN t.window_start <= $3 THEN 0 ELSE t.failures END
+     RETURNING window_start, failures`,
+    [client, now, windowStart],
+  );
+  const clientRow = c[0] as { window_start: Date; failures: number };
+  if (clientRow.failures >= policy.ipMaxFailures) {
+    return { ok: false, reason: 'client', retryAt: new Date(clientRow.window_start.getTime() + policy.ipWindow * 1000) };
+  }
+
+  if (subject) {
+    // The row lock taken by this SELECT serialises concurrent attempts on one NIR.
+    const { rows } = await tx.query<{ consecutive_failures: number; blocked_until: Date | null }>(
+      `SELECT consecutive_failures, blocked_until FROM login_throttle WHERE subject = $1 FOR UPDATE`,
+      [subject],
+    );
+    const row = rows[0];
+    if (row && row.consecutive_failures >= policy.accountRecoveryAfter) return { ok: false, reason: 'recovery-required' };
+    if (row?.blocked_until && row.blocked_until.getTime() > now.getTime()) return { ok: false, reason: 'account-delay', retryAt: row.blocked_until };
+    const failures = (row?.consecutive_failures ?? 0) + 1;
+    const delay = accountDelaySeconds(policy, failures);
+    await tx.query(
+      `INSERT INTO login_throttle (subject, consecutive_failures, last_failure_at, blocked_until) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (subject) DO UPDATE SET consecutive_failures = EXCLUDED.consecutive_failures,
+         last_failure_at = EXCLUDED.last_failure_at, blocked_until = EXCLUDED.blocked_until`,
+      [subject, failures, now, delay > 0 ? new Date(now.getTime() + delay * 1000) : null],
+    );
+  }
+  await tx.query(`UPDATE client_throttle SET failures = failures + 1 WHERE client_key = $1`, [client]);
+  return { ok: true };
+}
+
+/** The password was right: the account counter starts again and the client is not blamed. */
+export async function forgiveAttempt(tx: Tx, subject: Buffer, client: Buffer): Promise<void> {
+  await tx.query(`DELETE FROM login_throttle WHERE subject = $1`, [subject]);
+  await tx.query(`UPDATE client_throttle SET failures = greatest(failures - 1, 0) WHERE client_key = $1`, [client]);
+}
+
+/** After a recovery by email code, the account may log in again. */
+export async function clearAccountThrottle(tx: Tx, subject: Buffer): Promise<void> {
+  await tx.query(`DELETE FROM login_throttle WHERE subject = $1`, [subject]);
+}
+
+/**
+ * Counts a failed step that is not a password check (an activation or recovery request
+ * for a NIR) against the client, so these pages cannot be used to probe at full speed.
+ */
+export async function clientAllowed(tx: Tx, clock: Clock, policy: AuthPolicy, client: Buffer): Promise<ThrottleVerdict> {
+  return beginAttempt(tx, clock, policy, null, client);
+}

@@ -1,0 +1,4 @@
+import type { activationFr } from './activation.fr.ts';
+
+export const activationEn: Record<keyof typeof activationFr, string> = {
+};

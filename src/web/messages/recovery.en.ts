@@ -1,0 +1,4 @@
+import type { recoveryFr } from './recovery.fr.ts';
+
+export const recoveryEn: Record<keyof typeof recoveryFr, string> = {
+};

@@ -1,0 +1,3 @@
+/** Messages of the recovery pages (French, the reference). */
+export const recoveryFr = {
+} satisfies Record<string, string>;
