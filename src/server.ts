@@ -9,6 +9,7 @@ import { createMailWorker } from './mail/worker.ts';
 import { transportFor } from './mail/transport.ts';
 import { siteFromConfig } from './mail/site.ts';
 import { demoInstructions, ensureDemoCitizen } from './accounts/demo.ts';
+import { startHousekeeping } from './auth/housekeeping.ts';
 
 export interface ServerIo {
   env: NodeJS.ProcessEnv;
@@ -51,7 +52,9 @@ export async function startServer(io: ServerIo): Promise<{ url: string; address:
     site: siteFromConfig(config),
     logger: logger.child({ component: 'mail-worker' }),
   });
+  const stopHousekeeping = startHousekeeping(db, clock, config.auth, logger.child({ component: 'housekeeping' }));
   const close = async (): Promise<void> => {
+    stopHousekeeping();
     stopWatching();
     await worker.stop();
     await transport.close?.();

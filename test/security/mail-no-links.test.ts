@@ -13,6 +13,9 @@ const site = { serviceName: 'Sésame', siteAddress: 'sesame.example.gouv.fr', ti
 
 const samples: { [K in MailTemplateName]: MailTemplates[K] } = {
   'account-created': { givenName: 'Camille' },
+  'one-time-code': { purpose: 'recovery', code: '042917', requestedAt: '2026-11-23T13:00:00Z', expiresAt: '2026-11-23T13:05:00Z', browser: 'Firefox 128', os: 'Linux' },
+  'new-browser-login': { at: '2026-11-23T13:05:00Z', browser: null, os: 'Android 14', place: 'Lyon, France' },
+  'password-changed': { at: '2026-11-23T13:05:00Z', browser: 'Safari 17', os: null, via: 'recovery' },
 };
 
 const LINKS: [string, RegExp][] = [
@@ -43,6 +46,19 @@ describe('no link in any mail', () => {
         (err: unknown) => err instanceof MailRenderError && err.reason === 'contains-link',
         givenName,
       );
+    }
+  });
+
+  test('browser, system and place of a request are refused when they would become a link', () => {
+    const at = '2026-11-23T13:05:00Z';
+    for (const value of ['https://evil.example', 'www.evil.example', '<a href=x>Firefox</a>', 'mailto:x@evil.example']) {
+      for (const render of [
+        () => renderMail('one-time-code', 'fr', { ...samples['one-time-code'], browser: value }, site),
+        () => renderMail('new-browser-login', 'en', { at, browser: 'Firefox 128', os: value, place: null }, site),
+        () => renderMail('new-browser-login', 'fr', { at, browser: 'Firefox 128', os: null, place: value }, site),
+        () => renderMail('password-changed', 'fr', { at, browser: value, os: null, via: 'change' }, site),
+      ])
+        assert.throws(render, (err: unknown) => err instanceof MailRenderError && err.reason === 'contains-link', value);
     }
   });
 

@@ -1,15 +1,24 @@
 import { accountCreated, type AccountCreatedParams } from './account-created.ts';
+import { newBrowserLogin, type NewBrowserLoginParams } from './new-browser-login.ts';
+import { oneTimeCode, type OneTimeCodeParams } from './one-time-code.ts';
+import { passwordChanged, type PasswordChangedParams } from './password-changed.ts';
 import type { MailTemplate } from './types.ts';
 
 /** Every mail Sésame sends: template name → its parameters. */
 export interface MailTemplates {
   'account-created': AccountCreatedParams;
+  'one-time-code': OneTimeCodeParams;
+  'new-browser-login': NewBrowserLoginParams;
+  'password-changed': PasswordChangedParams;
 }
 
 export type MailTemplateName = keyof MailTemplates;
 
 export const templates: { readonly [K in MailTemplateName]: MailTemplate<MailTemplates[K]> } = {
   'account-created': accountCreated,
+  'one-time-code': oneTimeCode,
+  'new-browser-login': newBrowserLogin,
+  'password-changed': passwordChanged,
 };
 
 export const templateNames = Object.keys(templates) as MailTemplateName[];

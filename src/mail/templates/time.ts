@@ -1,0 +1,37 @@
+import type { MailLocale } from './types.ts';
+
+/**
+ * Heures et dates des mails, dans le fuseau du site (un mail n'a pas le fuseau du lecteur).
+ * Assemblées à partir des parties d'Intl plutôt que de son texte, qui change d'une version d'ICU
+ * à l'autre (virgules, espaces insécables) : le même instant donne toujours le même texte.
+ * Times and dates in mails, in the site's zone (a mail does not know the reader's). Built from
+ * Intl's parts rather than its text, which changes between ICU versions: stable output.
+ */
+const TAG: Record<MailLocale, string> = { fr: 'fr-FR', en: 'en-GB' };
+const AT: Record<MailLocale, string> = { fr: 'à', en: 'at' };
+// En français, le premier du mois s'écrit « 1er ». / French writes the first of the month "1er".
+const dayOf = (locale: MailLocale, day: string | undefined): string => (locale === 'fr' && day === '1' ? '1er' : (day ?? ''));
+
+type Part = 'weekday' | 'day' | 'month' | 'year' | 'hour' | 'minute';
+
+function partsOf(locale: MailLocale, iso: string, timeZone: string, options: Intl.DateTimeFormatOptions): Partial<Record<Part, string>> {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) throw new RangeError('not a date');
+  const out: Partial<Record<Part, string>> = {};
+  for (const { type, value } of new Intl.DateTimeFormat(TAG[locale], { ...options, timeZone }).formatToParts(date)) {
+    if (type === 'weekday' || type === 'day' || type === 'month' || type === 'year' || type === 'hour' || type === 'minute') out[type] = value;
+  }
+  return out;
+}
+
+/** "14:05", 24-hour clock, in the given IANA zone. */
+export function formatTime(locale: MailLocale, iso: string, timeZone: string): string {
+  const { hour, minute } = partsOf(locale, iso, timeZone, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  return `${hour}:${minute}`;
+}
+
+/** fr "lundi 23 novembre 2026 à 14:05", en "Monday 23 November 2026 at 14:05". */
+export function formatDateTime(locale: MailLocale, iso: string, timeZone: string): string {
+  const { weekday, day, month, year } = partsOf(locale, iso, timeZone, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+  return `${weekday} ${dayOf(locale, day)} ${month} ${year} ${AT[locale]} ${formatTime(locale, iso, timeZone)}`;
+}
