@@ -20,6 +20,8 @@ import { createAccount } from '../src/accounts/accounts.ts';
 import { setPasswordHash } from '../src/accounts/credentials.ts';
 import { nirKey } from '../src/accounts/nir.ts';
 import { createPostgresDatabase } from '../test/support/databases.ts';
+import { completeLogin } from './login-client.ts';
+import { BENCH_PASSWORD, benchNir } from './login-server.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = 2;
@@ -83,7 +85,7 @@ async function accountCreation(databaseUrl: string | undefined): Promise<number>
   }
 }
 
-async function serve(kind: 'sesame' | 'bare', extra: string[] = []): Promise<{ url: string; stop(): Promise<void> }> {
+async function serve(kind: 'sesame' | 'bare' | 'login', extra: string[] = []): Promise<{ url: string; stop(): Promise<void> }> {
   const args = ['bench/serve.ts', kind, ...extra];
   const child = hasTaskset ? spawn('taskset', ['-c', '0', process.execPath, ...args]) : spawn(process.execPath, args);
   child.stderr.pipe(process.stderr);
@@ -102,13 +104,39 @@ async function http(url: string): Promise<{ rps: number; p50: number; p99: numbe
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bytes: r.throughput.average / Math.max(r.requests.average, 1) };
 }
 
+const LOGIN_ACCOUNTS = 600;
+const LOGIN_CONCURRENCY = 4;
+
+/** Complete logins per second with per-login latency, against a server on core 0. */
+async function logins(databaseUrl: string | undefined): Promise<{ rate: number; p50: number; p99: number }> {
+  const server = await serve('login', databaseUrl ? [String(LOGIN_ACCOUNTS), databaseUrl] : [String(LOGIN_ACCOUNTS)]);
+  const latencies: number[] = [];
+  try {
+    await completeLogin(server.url, 0, benchNir(0), BENCH_PASSWORD); // warm-up: dummy hash, JIT
+    const rate = await loop(SECONDS, LOGIN_CONCURRENCY, async (i) => {
+      const account = 1 + (i % (LOGIN_ACCOUNTS - 1));
+      const start = performance.now();
+      await completeLogin(server.url, account, benchNir(account), BENCH_PASSWORD);
+      latencies.push(performance.now() - start);
+    });
+    latencies.sort((a, b) => a - b);
+    const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+    return { rate, p50: at(0.5), p99: at(0.99) };
+  } finally {
+    await server.stop();
+  }
+}
+
+const only = process.env.BENCH_ONLY?.split(',');
+const wanted = (name: string): boolean => !only || only.includes(name);
+
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${hasTaskset ? 'servers on core 0, load on core 1' : 'unpinned (no taskset)'}`;
 console.log(`Sésame benchmarks — ${machine}; ${SECONDS} s per figure\n`);
 
 const argon = await argon2Baseline();
 figures.push({ scenario: 'argon2id hashes (m=19 MiB, t=2, p=1), 2 at a time', value: argon, unit: '/s', baseline: '—', baselineValue: argon });
 
-for (const [name, url] of [['PGlite', undefined], ['PostgreSQL', process.env.DATABASE_URL ? 'pg' : null]] as const) {
+for (const [name, url] of wanted('accounts') ? ([['PGlite', undefined], ['PostgreSQL', process.env.DATABASE_URL ? 'pg' : null]] as const) : []) {
   if (url === null) {
     console.log(`account creation on PostgreSQL: skipped (DATABASE_URL not set)`);
     continue;
@@ -122,21 +150,44 @@ for (const [name, url] of [['PGlite', undefined], ['PostgreSQL', process.env.DAT
   }
 }
 
-const sesame = await serve('sesame');
-const homeSize = (await (await fetch(`${sesame.url}/`)).text()).length;
-const home = await http(`${sesame.url}/`);
-await sesame.stop();
-const bare = await serve('bare', [String(homeSize)]);
-const bareHome = await http(`${bare.url}/`);
-await bare.stop();
-figures.push({
-  scenario: 'GET / (home page: headers, CSP, i18n, layout, metrics)',
-  value: home.rps,
-  unit: 'req/s',
-  baseline: 'bare Fastify, same page size',
-  baselineValue: bareHome.rps,
-  extra: `p50 ${home.p50} ms, p99 ${home.p99} ms (baseline p50 ${bareHome.p50} ms, p99 ${bareHome.p99} ms)`,
-});
+for (const [name, url] of wanted('login') ? ([['PGlite', undefined], ['PostgreSQL', process.env.DATABASE_URL ? 'pg' : null]] as const) : []) {
+  if (url === null) {
+    console.log(`login on PostgreSQL: skipped (DATABASE_URL not set)`);
+    continue;
+  }
+  const created = url ? await createPostgresDatabase() : undefined;
+  try {
+    const r = await logins(created?.url);
+    figures.push({
+      scenario: `login (GET form, NIR+password, send code, read it from the outbox, submit it, GET /account), ${LOGIN_CONCURRENCY} at a time, on ${name}`,
+      value: r.rate,
+      unit: '/s',
+      baseline: 'argon2id loop',
+      baselineValue: argon,
+      extra: `p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms per complete login`,
+    });
+  } finally {
+    await created?.drop();
+  }
+}
+
+if (wanted('home')) {
+  const sesame = await serve('sesame');
+  const homeSize = (await (await fetch(`${sesame.url}/`)).text()).length;
+  const home = await http(`${sesame.url}/`);
+  await sesame.stop();
+  const bare = await serve('bare', [String(homeSize)]);
+  const bareHome = await http(`${bare.url}/`);
+  await bare.stop();
+  figures.push({
+    scenario: 'GET / (home page: headers, CSP, i18n, layout, metrics)',
+    value: home.rps,
+    unit: 'req/s',
+    baseline: 'bare Fastify, same page size',
+    baselineValue: bareHome.rps,
+    extra: `p50 ${home.p50} ms, p99 ${home.p99} ms (baseline p50 ${bareHome.p50} ms, p99 ${bareHome.p99} ms)`,
+  });
+}
 
 const rows = figures.map((f) => {
   const ratio = f.baseline === '—' ? '' : ` = ${((f.value / f.baselineValue) * 100).toFixed(0)}% of ${f.baseline} (${f.baselineValue.toFixed(1)}${f.unit})`;
@@ -145,4 +196,4 @@ const rows = figures.map((f) => {
 console.log(rows.join('\n'));
 await mkdir('bench/results', { recursive: true });
 const stamp = new Date().toISOString().slice(0, 10);
-await writeFile(`bench/results/${stamp}-foundation.md`, `# Foundation benchmarks, ${stamp}\n\n${machine}; ${SECONDS} s per figure.\n\n${rows.map((r) => `- ${r}`).join('\n')}\n`);
+await writeFile(`bench/results/${stamp}${only ? `-${only.join('-')}` : ''}.md`, `# Benchmarks, ${stamp}\n\n${machine}; ${SECONDS} s per figure.\n\n${rows.map((r) => `- ${r}`).join('\n')}\n`);

@@ -1,24 +1,39 @@
 /**
  * A server for the HTTP scenarios, in its own process so that the load generator does not
- * share its event loop: `sesame` builds the real app on an in-memory PGlite; `bare` is a
- * bare Fastify answering a page of the same size, the baseline the app is compared with.
+ * share its event loop:
+ * - `sesame`: the real app on an in-memory PGlite;
+ * - `login <count> [databaseUrl]`: the real app with `count` accounts and the bench-only
+ *   code route, on an in-memory PGlite or on the given PostgreSQL database;
+ * - `bare <size>`: a bare Fastify answering a page of that size, the baseline for `sesame`.
  */
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AppDeps } from '../src/app-deps.ts';
 import { buildApp } from '../src/app.ts';
-import { ManualClock } from '../src/clock.ts';
+import { ManualClock, systemClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import { KeyRing } from '../src/crypto/keyring.ts';
 import { openDatabase } from '../src/db/open.ts';
 import { createLogger } from '../src/logger.ts';
+import { benchCodeRoute, createBenchAccounts } from './login-server.ts';
 
-const kind = process.argv[2];
-let app;
-if (kind === 'sesame') {
-  const db = await openDatabase({ migrate: true });
-  app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent' }), db, ring: KeyRing.generate('kek-bench'), clock: new ManualClock(), logger: createLogger('silent') });
+const [kind, arg = '', databaseUrl] = process.argv.slice(2);
+let app: FastifyInstance;
+if (kind === 'sesame' || kind === 'login') {
+  const db = await openDatabase({ databaseUrl, migrate: true });
+  const deps: AppDeps = {
+    config: loadConfig({ LOG_LEVEL: 'silent' }),
+    db,
+    ring: KeyRing.generate('kek-bench'),
+    clock: kind === 'login' ? systemClock : new ManualClock(),
+    logger: createLogger('silent'),
+  };
+  app = await buildApp(deps);
+  if (kind === 'login') {
+    await createBenchAccounts(deps, Number(arg));
+    benchCodeRoute(app, deps);
+  }
 } else {
-  const size = Number(process.argv[3] ?? 10_000);
-  const body = `<!doctype html><html lang="fr"><body>${'x'.repeat(size)}</body></html>`;
+  const body = `<!doctype html><html lang="fr"><body>${'x'.repeat(Number(arg || 10_000))}</body></html>`;
   app = Fastify();
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(body));
 }

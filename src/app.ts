@@ -65,6 +65,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     timeZone: deps.config.timeZone,
   };
   await app.register(authArea, auth);
-  await app.register(accountArea, deps);
+  // The security page checks passwords with the login's verifier and throttle policy.
+  await app.register(accountArea, auth);
   return app;
 }

@@ -1,36 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app-deps.ts';
-import { readAccount } from '../accounts/accounts.ts';
 import { requireSession } from '../auth/session-plugin.ts';
-import { citizen } from '../db/contexts.ts';
-import { csrfField } from '../web/csrf.ts';
-import { html } from '../web/html.ts';
-import { localeOf, t } from '../web/i18n.ts';
-import { sendPage } from '../web/layout.ts';
+import type { AccountDeps } from './account-deps.ts';
+import { homeRoutes } from './home.ts';
+import { securityRoutes } from './security/routes.ts';
 
 /** "My Account": every route needs a live session and reads through the citizen context only. */
-export async function accountArea(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function accountArea(app: FastifyInstance, deps: AccountDeps): Promise<void> {
+  // Added before the child plugins so that each of them inherits it.
   app.addHook('preHandler', requireSession);
-
-  app.get('/account', async (request, reply) => {
-    const session = await request.session();
-    if (!session) return reply.redirect('/login', 303);
-    const account = await citizen(deps.db, session.accountId, (tx) => readAccount(tx, deps.ring, session.accountId));
-    if (!account) return reply.redirect('/login', 303);
-    const locale = localeOf(request);
-    const main = html`<div class="fr-my-7w">
-  <h1>${t(locale, 'account.title')}</h1>
-  <p class="fr-text--lead" id="account-name">${account.identity.givenNames} ${account.identity.familyName}</p>
-  <ul class="fr-btns-group fr-btns-group--inline-md">
-    <li><a class="fr-btn fr-btn--secondary" href="/account/security">${t(locale, 'account.security')}</a></li>
-    <li>
-      <form method="post" action="/logout">
-        ${csrfField(request, reply)}
-        <button class="fr-btn fr-btn--tertiary" type="submit">${t(locale, 'logout.submit')}</button>
-      </form>
-    </li>
-  </ul>
-</div>`;
-    return sendPage(reply, { request, locale, title: t(locale, 'account.title'), main });
-  });
+  await app.register(homeRoutes, deps);
+  await app.register(securityRoutes, deps);
 }

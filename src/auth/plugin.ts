@@ -1,8 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { AuthDeps } from './auth-deps.ts';
+import { activationRoutes } from './flows/activation/routes.ts';
 import { loginRoutes } from './flows/login/routes.ts';
+import { recoveryRoutes } from './flows/recovery/routes.ts';
 
 /** The authentication area: every flow a citizen goes through before having a session. */
 export async function authArea(app: FastifyInstance, deps: AuthDeps): Promise<void> {
   await app.register(loginRoutes, deps);
+  await app.register(activationRoutes, deps);
+  await app.register(recoveryRoutes, deps);
 }

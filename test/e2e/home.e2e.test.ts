@@ -1,38 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import axe from 'axe-core';
-import type { AxeResults, Result } from 'axe-core';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM, requirement } from '../support/requirements.ts';
+import type { Browser } from 'playwright-core';
+import { launchChromium, SCREENSHOTS, seriousAxeViolations, watch } from '../support/browser.ts';
+import { requirement } from '../support/requirements.ts';
 import { testApp, type TestApp } from '../support/app.ts';
-
-const SCREENSHOTS = new URL('../../test-results/', import.meta.url);
-
-/** What went wrong in the page: CSP refusals, script errors, failed or refused loads. */
-function watch(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' || /Content Security Policy/i.test(msg.text())) problems.push(`console ${msg.type()}: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('requestfailed', (req) => problems.push(`failed: ${req.url()} ${req.failure()?.errorText ?? ''}`));
-  page.on('response', (res) => {
-    if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
-  });
-  return problems;
-}
-
-async function seriousAxeViolations(page: Page): Promise<Result[]> {
-  // Evaluated through the DevTools protocol, which the page's CSP does not apply to.
-  await page.evaluate(axe.source);
-  const results = await page.evaluate(() => (window as unknown as { axe: { run(): Promise<AxeResults> } }).axe.run());
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of serious) {
-    console.error(`axe ${v.impact}: ${v.id} - ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
-  }
-  return serious;
-}
 
 describe('home page in Chromium', requirement('chromium'), () => {
   let t: TestApp;
@@ -43,10 +15,7 @@ describe('home page in Chromium', requirement('chromium'), () => {
     t = await testApp();
     const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
     base = address;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
     await mkdir(SCREENSHOTS, { recursive: true });
   });
 

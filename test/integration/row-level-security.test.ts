@@ -6,6 +6,8 @@ import { citizen, system } from '../../src/db/contexts.ts';
 import { newId } from '../../src/crypto/random.ts';
 import { readAccount } from '../../src/accounts/accounts.ts';
 import { audit } from '../../src/audit/log.ts';
+import { startSession } from '../../src/auth/sessions.ts';
+import { DEFAULT_AUTH_POLICY } from '../../src/auth/policy.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
 import { newAccount } from '../support/fixtures.ts';
 
@@ -33,6 +35,7 @@ for (const backend of backends()) {
             `INSERT INTO outbox (id, account_id, template, payload, next_attempt_at, created_at) VALUES ($1, $2, 'account-created', NULL, now(), now())`,
             [newId(), id],
           );
+          await startSession(tx, { ring, clock, policy: DEFAULT_AUTH_POLICY }, { accountId: id, level: 'eidas1', amr: ['mail', 'pwd'], authTime: clock.now(), client: { ip: '192.0.2.1', userAgent: null } });
         }
       });
     });
@@ -56,16 +59,23 @@ for (const backend of backends()) {
         `SELECT c.relname AS table, a.attname AS column FROM pg_class c
            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname IN ('account_id', 'id')
           WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relrowsecurity
+            AND has_table_privilege('sesame_citizen', c.oid, 'SELECT')
             AND (a.attname = 'account_id' OR c.relname = 'accounts')`,
       );
       const names = tables.map((r) => String(r.table)).sort();
-      for (const expected of ['account_keys', 'accounts', 'audit_log', 'credentials', 'outbox']) assert.ok(names.includes(expected), expected);
+      for (const expected of ['account_keys', 'accounts', 'audit_log', 'credentials', 'outbox', 'sessions']) assert.ok(names.includes(expected), expected);
       for (const { table, column } of tables as { table: string; column: string }[]) {
         const own = await citizen(t.db, alice, (tx) => tx.query(`SELECT ${column}::text AS owner FROM ${table}`));
         assert.ok(own.rows.length > 0, `${table}: alice sees her rows`);
         assert.ok(own.rows.every((r) => r.owner === alice), `${table}: alice sees only her rows`);
         const other = await citizen(t.db, alice, (tx) => tx.query(`SELECT 1 FROM ${table} WHERE ${column} = $1`, [bob]));
         assert.equal(other.rows.length, 0, `${table}: bob's rows are invisible to alice`);
+      }
+    });
+
+    test('login machinery (flows, codes, throttles) is out of a citizen context entirely', async () => {
+      for (const table of ['auth_flows', 'one_time_codes', 'login_throttle', 'client_throttle']) {
+        await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`SELECT 1 FROM ${table}`)), /permission denied/, table);
       }
     });
 

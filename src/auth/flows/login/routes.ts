@@ -8,9 +8,9 @@ import { alert, field, narrow } from '../../../web/forms.ts';
 import { localeOf, t, type Locale } from '../../../web/i18n.ts';
 import { sendPage } from '../../../web/layout.ts';
 import type { AuthDeps } from '../../auth-deps.ts';
-import type { SendRefusal, VerifyRefusal } from '../../methods/email-code.ts';
 import { clearSessionCookie, forgetSession, setSessionCookie } from '../../session-plugin.ts';
 import { endSession } from '../../sessions.ts';
+import { sendRefusalMessage, verifyRefusalMessage } from '../code-messages.ts';
 import { codeStep, flowOver } from '../code-step-view.ts';
 import type { FlowProblem } from '../flow.ts';
 import { codeStepState, completeLogin, sendLoginCode } from './code-step.ts';
@@ -18,19 +18,6 @@ import { passwordStep } from './password-step.ts';
 import { isLoginNotice, loginFailed, loginForm } from './views.ts';
 
 const flowPath = (id: string): string => `/login/${id}`;
-
-export function sendRefusalMessage(locale: Locale, timeZone: string, refusal: SendRefusal, retryAt: Date | undefined): string {
-  if (refusal === 'cooldown') return t(locale, 'code.cooldown', { time: retryAt ? formatTime(locale, retryAt.toISOString(), timeZone) : '' });
-  if (refusal === 'flow-limit') return t(locale, 'code.noMoreCodes');
-  if (refusal === 'account-limit') return t(locale, 'code.accountLimit');
-  return t(locale, 'code.noEmail');
-}
-
-export function verifyRefusalMessage(locale: Locale, refusal: VerifyRefusal, remaining: number): string {
-  if (refusal === 'malformed') return t(locale, 'code.malformed');
-  if (refusal === 'expired') return t(locale, 'code.expired');
-  return t(locale, 'code.wrong', { remaining });
-}
 
 /** Login: NIR + password, then the email code, then a session (DESIGN "Levels": eidas1). */
 export async function loginRoutes(app: FastifyInstance, deps: AuthDeps): Promise<void> {

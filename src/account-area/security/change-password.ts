@@ -1,0 +1,87 @@
+import { nirIndex, readAccount } from '../../accounts/accounts.ts';
+import { passwordHash, setPasswordHash } from '../../accounts/credentials.ts';
+import { audit } from '../../audit/log.ts';
+import { endOtherSessions } from '../../auth/sessions.ts';
+import { beginAttempt, clientKey, forgiveAttempt, type ThrottleVerdict } from '../../auth/throttle.ts';
+import { citizen, system } from '../../db/contexts.ts';
+import { queueMail } from '../../mail/outbox.ts';
+import type { MailLocale } from '../../mail/templates/types.ts';
+import type { ClientInfo } from '../../web/client.ts';
+import type { AccountDeps } from '../account-deps.ts';
+import { sessionStillLive } from './sessions-list.ts';
+
+/** The new password as the form gave it, checked against the policy with what is known of the account. */
+export type NewPasswordCheck = { ok: true; password: string } | { ok: false; errors: { password?: string; confirm?: string } };
+
+export type ChangePasswordResult =
+  | { ok: true; sessionsEnded: number }
+  | { ok: false; reason: 'wrong-current' }
+  | { ok: false; reason: 'throttled'; verdict: Exclude<ThrottleVerdict, { ok: true }> }
+  | { ok: false; reason: 'invalid-new'; errors: { password?: string; confirm?: string } }
+  | { ok: false; reason: 'same-as-current' }
+  /** The session or the account went away while the request ran. */
+  | { ok: false; reason: 'session-ended' };
+
+export interface ChangePasswordInput {
+  accountId: string;
+  /** The session asking: it stays, every other one of the account ends. */
+  sessionId: string;
+  /** NFC-normalised, as typed. */
+  currentPassword: string;
+  /** Reads and checks the new password once the current one is known to be right. */
+  readNewPassword: (context: { nir: string }) => NewPasswordCheck;
+  client: ClientInfo;
+  locale: MailLocale;
+  requestId: string;
+}
+
+/**
+ * Change of password from the security page, by someone holding a live session: the session
+ * alone is not enough (a stolen cookie must not let anyone lock the owner out), the current
+ * password is required and its guesses count against the same throttle as the login's.
+ *
+ * Everything about the account runs in the citizen context; only the throttle bookkeeping,
+ * whose table no citizen may touch, runs in a system context. Hashes are computed outside any
+ * transaction, and a throttled attempt computes none. On success the other sessions end (one
+ * of them may be the thief's) and the owner is told by mail, in the same transaction.
+ */
+export async function changePassword(deps: AccountDeps, input: ChangePasswordInput): Promise<ChangePasswordResult> {
+  const { db, ring, clock, policy, verifier } = deps;
+  const { accountId } = input;
+
+  const known = await citizen(db, accountId, async (tx) => {
+    const account = await readAccount(tx, ring, accountId);
+    if (!account || account.status !== 'active') return null;
+    return { nir: account.identity.nir, stored: await passwordHash(tx, accountId) };
+  });
+  if (!known) return { ok: false, reason: 'session-ended' };
+
+  const subject = nirIndex(ring, known.nir);
+  const client = clientKey(ring.macKey, input.client.ip);
+  // Committed before hashing, like the login's password step, so that parallel guesses all count.
+  const verdict = await system(db, 'password-change', (tx) => beginAttempt(tx, clock, policy, subject, client));
+  if (!verdict.ok) return { ok: false, reason: 'throttled', verdict };
+
+  const checked = await verifier.verify(known.stored, input.currentPassword);
+  if (!checked.ok) return { ok: false, reason: 'wrong-current' };
+  await system(db, 'password-change', (tx) => forgiveAttempt(tx, subject, client));
+
+  const next = input.readNewPassword({ nir: known.nir });
+  if (!next.ok) return { ok: false, reason: 'invalid-new', errors: next.errors };
+  if (next.password === input.currentPassword) return { ok: false, reason: 'same-as-current' };
+  const hash = await verifier.hasher.hash(next.password);
+
+  return citizen(db, accountId, async (tx): Promise<ChangePasswordResult> => {
+    if (!(await sessionStillLive(tx, input.sessionId))) return { ok: false, reason: 'session-ended' };
+    await setPasswordHash(tx, clock, accountId, hash);
+    const sessionsEnded = await endOtherSessions(tx, clock, accountId, input.sessionId, 'password-changed', input.requestId);
+    await queueMail(tx, deps, {
+      accountId,
+      template: 'password-changed',
+      locale: input.locale,
+      params: { at: clock.now().toISOString(), browser: input.client.browser, os: input.client.os, via: 'change' },
+    });
+    await audit(tx, clock, { type: 'password.changed', accountId, requestId: input.requestId, payload: { via: 'change', sessionsEnded } });
+    return { ok: true, sessionsEnded };
+  });
+}

@@ -1,0 +1,95 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { normalisePassword } from '../../accounts/password-policy.ts';
+import { readNewPassword } from '../../auth/flows/new-password.ts';
+import { clearSessionCookie, forgetSession } from '../../auth/session-plugin.ts';
+import type { Session } from '../../auth/sessions.ts';
+import { citizen } from '../../db/contexts.ts';
+import { formatTime } from '../../mail/templates/time.ts';
+import { clientOf } from '../../web/client.ts';
+import { alert, field } from '../../web/forms.ts';
+import type { SafeHtml } from '../../web/html.ts';
+import { localeOf, t } from '../../web/i18n.ts';
+import { sendPage } from '../../web/layout.ts';
+import type { AccountDeps } from '../account-deps.ts';
+import { changePassword } from './change-password.ts';
+import { endMyOtherSessions, listSessions } from './sessions-list.ts';
+import { isSecurityNotice, securityPage, type PasswordErrors } from './views.ts';
+
+const PAGE = '/account/security';
+
+/** "Sécurité du compte": change of password and the open sessions. Behind the area's requireSession. */
+export async function securityRoutes(app: FastifyInstance, deps: AccountDeps): Promise<void> {
+  const { clock, timeZone } = deps;
+
+  async function show(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    session: Session,
+    o: { status?: number; passwordAlert?: SafeHtml; passwordErrors?: PasswordErrors } = {},
+  ): Promise<FastifyReply> {
+    const locale = localeOf(request);
+    const sessions = await citizen(deps.db, session.accountId, (tx) => listSessions(tx, deps, session.accountId, session.id));
+    const done = (request.query as Record<string, unknown> | undefined)?.done;
+    const main = securityPage({ request, reply, locale, timeZone, sessions, notice: isSecurityNotice(done) ? done : undefined, ...o });
+    return sendPage(reply, { request, locale, title: t(locale, 'security.title'), main, status: o.status });
+  }
+
+  /** The session ended while the request ran (another tab, another device): like requireSession. */
+  function gone(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    forgetSession(request);
+    clearSessionCookie(reply);
+    return reply.redirect('/login', 303);
+  }
+
+  app.get(PAGE, async (request, reply) => {
+    const session = await request.session();
+    if (!session) return gone(request, reply);
+    return show(request, reply, session);
+  });
+
+  app.post(`${PAGE}/password`, async (request, reply) => {
+    const session = await request.session();
+    if (!session) return gone(request, reply);
+    if (field(request, 'method') !== 'password') return reply.code(400).send();
+    const locale = localeOf(request);
+    const result = await changePassword(deps, {
+      accountId: session.accountId,
+      sessionId: session.id,
+      currentPassword: normalisePassword(field(request, 'current', 1000)),
+      readNewPassword: (context) => readNewPassword(request, locale, context),
+      client: clientOf(request),
+      locale,
+      requestId: request.id,
+    });
+    if (result.ok) return reply.redirect(`${PAGE}?done=password-changed`, 303);
+
+    const refused = (errors: PasswordErrors): Promise<FastifyReply> =>
+      show(request, reply, session, { status: 400, passwordErrors: errors, passwordAlert: alert('error', t(locale, 'security.password.notChanged'), t(locale, 'security.password.fix')) });
+    switch (result.reason) {
+      case 'session-ended':
+        return gone(request, reply);
+      case 'wrong-current':
+        return refused({ current: t(locale, 'security.password.wrongCurrent') });
+      case 'invalid-new':
+        return refused(result.errors);
+      case 'same-as-current':
+        return refused({ password: t(locale, 'security.password.same') });
+      case 'throttled': {
+        const { verdict } = result;
+        if (verdict.reason === 'recovery-required') {
+          return show(request, reply, session, { status: 429, passwordAlert: alert('error', t(locale, 'security.password.throttled.title'), t(locale, 'security.password.recoveryRequired')) });
+        }
+        reply.header('retry-after', Math.max(1, Math.ceil((verdict.retryAt.getTime() - clock.now().getTime()) / 1000)));
+        const body = t(locale, 'security.password.throttled.body', { time: formatTime(locale, verdict.retryAt.toISOString(), timeZone) });
+        return show(request, reply, session, { status: 429, passwordAlert: alert('error', t(locale, 'security.password.throttled.title'), body) });
+      }
+    }
+  });
+
+  app.post(`${PAGE}/sessions/end-others`, async (request, reply) => {
+    const session = await request.session();
+    if (!session) return gone(request, reply);
+    await endMyOtherSessions(deps, { accountId: session.accountId, sessionId: session.id, requestId: request.id });
+    return reply.redirect(`${PAGE}?done=sessions-ended`, 303);
+  });
+}

@@ -1,0 +1,122 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Level } from '../../auth/levels.ts';
+import { newPasswordForm } from '../../auth/flows/new-password-view.ts';
+import { formatDateTime } from '../../mail/templates/time.ts';
+import { csrfField } from '../../web/csrf.ts';
+import { alert, input } from '../../web/forms.ts';
+import { html, type SafeHtml } from '../../web/html.ts';
+import { t, type Locale, type MessageKey } from '../../web/i18n.ts';
+import type { SessionSummary } from './sessions-list.ts';
+
+export type SecurityNotice = 'password-changed' | 'sessions-ended';
+const NOTICES: Record<SecurityNotice, MessageKey> = {
+  'password-changed': 'security.password.changed',
+  'sessions-ended': 'security.sessions.ended',
+};
+export const isSecurityNotice = (v: unknown): v is SecurityNotice => typeof v === 'string' && Object.hasOwn(NOTICES, v);
+
+const LEVELS: Record<Level, MessageKey> = { eidas1: 'security.level.eidas1', eidas2: 'security.level.eidas2', eidas3: 'security.level.eidas3' };
+
+export interface PasswordErrors {
+  current?: string;
+  password?: string;
+  confirm?: string;
+}
+
+export interface SecurityPage {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  locale: Locale;
+  timeZone: string;
+  sessions: SessionSummary[];
+  notice?: SecurityNotice;
+  /** Shown above the password form: why it was refused as a whole (throttled, or see the fields). */
+  passwordAlert?: SafeHtml;
+  passwordErrors?: PasswordErrors;
+}
+
+function device(locale: Locale, s: SessionSummary): string {
+  if (s.browser && s.os) return t(locale, 'security.sessions.browserOnOs', { browser: s.browser, os: s.os });
+  return s.browser ?? s.os ?? t(locale, 'security.sessions.unknownDevice');
+}
+
+function passwordSection(o: SecurityPage): SafeHtml {
+  const { locale } = o;
+  const errors = o.passwordErrors ?? {};
+  const current = input({
+    id: 'current',
+    label: t(locale, 'security.password.current'),
+    type: 'password',
+    autocomplete: 'current-password',
+    maxlength: 1000,
+    error: errors.current,
+  });
+  return html`<section class="fr-mb-7w" aria-labelledby="password-title">
+  <h2 id="password-title">${t(locale, 'security.password.title')}</h2>
+  ${o.passwordAlert ?? ''}
+  <p>${t(locale, 'security.password.lead')}</p>
+  ${newPasswordForm({ request: o.request, reply: o.reply, locale, action: '/account/security/password', before: current, errors: { password: errors.password, confirm: errors.confirm } })}
+</section>`;
+}
+
+function sessionsSection(o: SecurityPage): SafeHtml {
+  const { locale, timeZone } = o;
+  const when = (d: Date): string => formatDateTime(locale, d.toISOString(), timeZone);
+  const others = o.sessions.filter((s) => !s.current).length;
+  return html`<section class="fr-mb-7w" aria-labelledby="sessions-title">
+  <h2 id="sessions-title">${t(locale, 'security.sessions.title')}</h2>
+  <p>${t(locale, 'security.sessions.lead')}</p>
+  <div class="fr-table fr-table--no-caption">
+    <div class="fr-table__wrapper">
+      <div class="fr-table__container">
+        <div class="fr-table__content">
+          <table id="sessions">
+            <caption>${t(locale, 'security.sessions.title')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">${t(locale, 'security.sessions.device')}</th>
+                <th scope="col">${t(locale, 'security.sessions.startedAt')}</th>
+                <th scope="col">${t(locale, 'security.sessions.lastSeenAt')}</th>
+                <th scope="col">${t(locale, 'security.sessions.level')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${o.sessions.map(
+                (s) => html`<tr${s.current ? html` aria-current="true"` : ''}>
+                <td>${device(locale, s)}${s.current ? html` <p class="fr-badge fr-badge--sm fr-badge--info fr-badge--no-icon">${t(locale, 'security.sessions.current')}</p>` : ''}</td>
+                <td>${when(s.createdAt)}</td>
+                <td>${when(s.lastSeenAt)}</td>
+                <td>${t(locale, LEVELS[s.level])}</td>
+              </tr>`,
+              )}
+            </tbody>
+          </table>
+        </div>
+      </div>
+    </div>
+  </div>
+  ${
+    others > 0
+      ? html`<form method="post" action="/account/security/sessions/end-others">
+    ${csrfField(o.request, o.reply)}
+    <button class="fr-btn fr-btn--secondary" type="submit">${t(locale, 'security.sessions.endOthers')}</button>
+  </form>`
+      : html`<p>${t(locale, 'security.sessions.noOthers')}</p>`
+  }
+</section>`;
+}
+
+/** "Sécurité du compte": change of password, then the open sessions. */
+export function securityPage(o: SecurityPage): SafeHtml {
+  const { locale } = o;
+  return html`<div class="fr-grid-row fr-my-7w">
+  <div class="fr-col-12 fr-col-lg-10">
+    <h1>${t(locale, 'security.title')}</h1>
+    ${o.notice ? alert('success', t(locale, NOTICES[o.notice])) : ''}
+    <p class="fr-text--lead">${t(locale, 'security.lead')}</p>
+    ${passwordSection(o)}
+    ${sessionsSection(o)}
+    <p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/account">${t(locale, 'account.back')}</a></p>
+  </div>
+</div>`;
+}

@@ -1,0 +1,27 @@
+import { formatTime } from '../../mail/templates/time.ts';
+import { t, type Locale } from '../../web/i18n.ts';
+import type { SendRefusal, VerifyRefusal } from '../methods/email-code.ts';
+
+/** What the code step says when a code cannot be sent, in every flow. */
+export function sendRefusalMessage(locale: Locale, timeZone: string, refusal: SendRefusal, retryAt: Date | undefined): string {
+  if (refusal === 'cooldown') return t(locale, 'code.cooldown', { time: retryAt ? formatTime(locale, retryAt.toISOString(), timeZone) : '' });
+  if (refusal === 'flow-limit') return t(locale, 'code.noMoreCodes');
+  if (refusal === 'account-limit') return t(locale, 'code.accountLimit');
+  return t(locale, 'code.noEmail');
+}
+
+/**
+ * For the flows that must not tell whether the NIR matched (activation, recovery): only an
+ * account has an hourly limit or an address to miss, so those refusals read like the
+ * flow's own limit, the one a flow without account reaches too.
+ */
+export function sendRefusalMessageNonCommittal(locale: Locale, timeZone: string, refusal: SendRefusal, retryAt: Date | undefined): string {
+  return sendRefusalMessage(locale, timeZone, refusal === 'account-limit' || refusal === 'no-email' ? 'flow-limit' : refusal, retryAt);
+}
+
+/** What the code step says when the code typed is refused, in every flow. */
+export function verifyRefusalMessage(locale: Locale, refusal: VerifyRefusal, remaining: number): string {
+  if (refusal === 'malformed') return t(locale, 'code.malformed');
+  if (refusal === 'expired') return t(locale, 'code.expired');
+  return t(locale, 'code.wrong', { remaining });
+}
