@@ -10,7 +10,7 @@ export interface AuditCatalogue {
   /** reason: a code, never the NIR (unknown-nir events carry no account id at all). */
   'login.password-failed': { reason: 'invalid-nir' | 'unknown-nir' | 'wrong-password' | 'not-active' };
   'login.password-verified': { flowId: string; rehashed: boolean };
-  'login.throttled': { reason: 'client' | 'account-delay' | 'recovery-required'; step: 'login' | 'activation' | 'recovery' };
+  'login.throttled': { reason: 'client' | 'account-delay' | 'recovery-required'; step: 'login' | 'activation' | 'recovery' | 'password-change' };
   'login.new-browser': { sessionId: string };
   'code.sent': { flowId: string; purpose: string; delivered: boolean; number: number };
   'code.refused': { flowId: string; reason: 'account-limit' };
@@ -19,6 +19,8 @@ export interface AuditCatalogue {
   'session.started': { sessionId: string; level: string; amr: string[] };
   'session.ended': { sessionId: string; reason: SessionEndReason };
   'sessions.ended': { count: number; reason: SessionEndReason; kept: string | null };
+  'password.change-failed': { reason: 'wrong-current' };
+  'flows.ended': { count: number; reason: 'password-changed' };
   'password.changed': { via: 'activation' | 'recovery' | 'change'; sessionsEnded: number };
   'account.activated': { flowId: string };
   'recovery.requested': { flowId: string };

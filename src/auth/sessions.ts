@@ -106,6 +106,17 @@ export async function resolveSession(tx: Tx, deps: { clock: Clock; policy: AuthP
   };
 }
 
+/**
+ * A new token for a live session, the old one dead at once: after a change of password, a
+ * copy of the cookie taken before it no longer works. Needs a system context (citizens may
+ * not write token hashes).
+ */
+export async function rotateSessionToken(tx: Tx, sessionId: string): Promise<string | null> {
+  const token = randomToken(32);
+  const { rows } = await tx.query(`UPDATE sessions SET token_hash = $2 WHERE id = $1 AND ended_at IS NULL RETURNING id`, [sessionId, tokenHash(token)]);
+  return rows.length === 1 ? token : null;
+}
+
 export async function endSession(tx: Tx, clock: Clock, session: { id: string; accountId: string }, reason: SessionEndReason, requestId?: string): Promise<void> {
   const { rows } = await tx.query(`UPDATE sessions SET ended_at = $2, end_reason = $3 WHERE id = $1 AND ended_at IS NULL RETURNING id`, [session.id, clock.now(), reason]);
   if (rows.length === 1) await audit(tx, clock, { type: 'session.ended', accountId: session.accountId, requestId, payload: { sessionId: session.id, reason } });

@@ -1,7 +1,8 @@
 import { nirIndex, readAccount } from '../../accounts/accounts.ts';
 import { passwordHash, setPasswordHash } from '../../accounts/credentials.ts';
 import { audit } from '../../audit/log.ts';
-import { endOtherSessions } from '../../auth/sessions.ts';
+import { endAccountFlows } from '../../auth/flows/flow.ts';
+import { endOtherSessions, rotateSessionToken } from '../../auth/sessions.ts';
 import { beginAttempt, clientKey, forgiveAttempt, type ThrottleVerdict } from '../../auth/throttle.ts';
 import { citizen, system } from '../../db/contexts.ts';
 import { queueMail } from '../../mail/outbox.ts';
@@ -14,7 +15,8 @@ import { sessionStillLive } from './sessions-list.ts';
 export type NewPasswordCheck = { ok: true; password: string } | { ok: false; errors: { password?: string; confirm?: string } };
 
 export type ChangePasswordResult =
-  | { ok: true; sessionsEnded: number }
+  /** `token`: the session's new cookie value (the one the browser had is dead). */
+  | { ok: true; sessionsEnded: number; token: string | null }
   | { ok: false; reason: 'wrong-current' }
   | { ok: false; reason: 'throttled'; verdict: Exclude<ThrottleVerdict, { ok: true }> }
   | { ok: false; reason: 'invalid-new'; errors: { password?: string; confirm?: string } }
@@ -59,11 +61,18 @@ export async function changePassword(deps: AccountDeps, input: ChangePasswordInp
   const subject = nirIndex(ring, known.nir);
   const client = clientKey(ring.macKey, input.client.ip);
   // Committed before hashing, like the login's password step, so that parallel guesses all count.
-  const verdict = await system(db, 'password-change', (tx) => beginAttempt(tx, clock, policy, subject, client));
+  const verdict = await system(db, 'password-change', async (tx) => {
+    const v = await beginAttempt(tx, clock, policy, subject, client);
+    if (!v.ok) await audit(tx, clock, { type: 'login.throttled', accountId, requestId: input.requestId, payload: { reason: v.reason, step: 'password-change' } });
+    return v;
+  });
   if (!verdict.ok) return { ok: false, reason: 'throttled', verdict };
 
   const checked = await verifier.verify(known.stored, input.currentPassword);
-  if (!checked.ok) return { ok: false, reason: 'wrong-current' };
+  if (!checked.ok) {
+    await citizen(db, accountId, (tx) => audit(tx, clock, { type: 'password.change-failed', accountId, requestId: input.requestId, payload: { reason: 'wrong-current' } }));
+    return { ok: false, reason: 'wrong-current' };
+  }
   await system(db, 'password-change', (tx) => forgiveAttempt(tx, subject, client));
 
   const next = input.readNewPassword({ nir: known.nir });
@@ -71,7 +80,7 @@ export async function changePassword(deps: AccountDeps, input: ChangePasswordInp
   if (next.password === input.currentPassword) return { ok: false, reason: 'same-as-current' };
   const hash = await verifier.hasher.hash(next.password);
 
-  return citizen(db, accountId, async (tx): Promise<ChangePasswordResult> => {
+  const changed = await citizen(db, accountId, async (tx): Promise<ChangePasswordResult> => {
     if (!(await sessionStillLive(tx, input.sessionId))) return { ok: false, reason: 'session-ended' };
     await setPasswordHash(tx, clock, accountId, hash);
     const sessionsEnded = await endOtherSessions(tx, clock, accountId, input.sessionId, 'password-changed', input.requestId);
@@ -82,6 +91,14 @@ export async function changePassword(deps: AccountDeps, input: ChangePasswordInp
       params: { at: clock.now().toISOString(), browser: input.client.browser, os: input.client.os, via: 'change' },
     });
     await audit(tx, clock, { type: 'password.changed', accountId, requestId: input.requestId, payload: { via: 'change', sessionsEnded } });
-    return { ok: true, sessionsEnded };
+    return { ok: true, sessionsEnded, token: null };
   });
+  if (!changed.ok) return changed;
+  // Flows and token hashes are out of the citizen's reach: the system context finishes the job.
+  const token = await system(db, 'password-change', async (tx) => {
+    const ended = await endAccountFlows(tx, clock, accountId);
+    if (ended > 0) await audit(tx, clock, { type: 'flows.ended', accountId, requestId: input.requestId, payload: { count: ended, reason: 'password-changed' } });
+    return rotateSessionToken(tx, input.sessionId);
+  });
+  return { ...changed, token };
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { normalisePassword } from '../../accounts/password-policy.ts';
 import { readNewPassword } from '../../auth/flows/new-password.ts';
-import { clearSessionCookie, forgetSession } from '../../auth/session-plugin.ts';
+import { clearSessionCookie, forgetSession, setSessionCookie } from '../../auth/session-plugin.ts';
 import type { Session } from '../../auth/sessions.ts';
 import { citizen } from '../../db/contexts.ts';
 import { formatTime } from '../../mail/templates/time.ts';
@@ -61,7 +61,10 @@ export async function securityRoutes(app: FastifyInstance, deps: AccountDeps): P
       locale,
       requestId: request.id,
     });
-    if (result.ok) return reply.redirect(`${PAGE}?done=password-changed`, 303);
+    if (result.ok) {
+      if (result.token) setSessionCookie(reply, result.token, deps.policy);
+      return reply.redirect(`${PAGE}?done=password-changed`, 303);
+    }
 
     const refused = (errors: PasswordErrors): Promise<FastifyReply> =>
       show(request, reply, session, { status: 400, passwordErrors: errors, passwordAlert: alert('error', t(locale, 'security.password.notChanged'), t(locale, 'security.password.fix')) });

@@ -67,6 +67,9 @@ export async function sendCode(
       await audit(tx, clock, { type: 'code.refused', accountId: flow.accountId, requestId: mail.requestId, payload: { flowId: flow.id, reason: 'account-limit' } });
       return { ok: false, reason: 'account-limit' };
     }
+    // Checked before a code row exists: a code nobody was sent must not be "current".
+    const { rows: reachable } = await tx.query<{ ok: boolean }>(`SELECT email IS NOT NULL AS ok FROM accounts WHERE id = $1`, [flow.accountId]);
+    if (!reachable[0]?.ok) return { ok: false, reason: 'no-email' };
     const code = randomDigits(6);
     await tx.query(`UPDATE one_time_codes SET revoked_at = $2 WHERE flow_id = $1 AND used_at IS NULL AND revoked_at IS NULL`, [flow.id, now]);
     await tx.query(`INSERT INTO one_time_codes (id, flow_id, account_id, code_mac, sent_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`, [

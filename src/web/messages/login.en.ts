@@ -31,7 +31,7 @@ export const loginEn: Record<keyof typeof loginFr, string> = {
   'code.submit': 'Confirm',
   'code.resend': 'Send the code again',
   'code.resendAt': 'You can ask for a new code from {time}.',
-  'code.noMoreCodes': 'You have asked for the maximum number of codes for this sign-in.',
+  'code.noMoreCodes': 'You have asked for the maximum number of codes for this request.',
   'code.accountLimit': 'Too many codes have been asked for this account. Try again in an hour.',
   'code.cooldown': 'Please wait before asking for a new code (from {time}).',
   'code.wrong': 'The code is incorrect. You have {remaining} attempt(s) left.',

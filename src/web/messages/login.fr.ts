@@ -30,7 +30,7 @@ export const loginFr = {
   'code.submit': 'Valider',
   'code.resend': 'Renvoyer le code',
   'code.resendAt': 'Vous pourrez demander un nouveau code à partir de {time}.',
-  'code.noMoreCodes': 'Vous avez demandé le nombre maximal de codes pour cette connexion.',
+  'code.noMoreCodes': 'Vous avez demandé le nombre maximal de codes pour cette demande.',
   'code.accountLimit': 'Trop de codes ont été demandés pour ce compte. Réessayez dans une heure.',
   'code.cooldown': 'Attendez avant de demander un nouveau code (à partir de {time}).',
   'code.wrong': 'Le code est incorrect. Il vous reste {remaining} essai(s).',

@@ -10,7 +10,7 @@ import type { Locale } from '../../../web/i18n.ts';
 import type { AuthDeps } from '../../auth-deps.ts';
 import { endOtherSessions } from '../../sessions.ts';
 import { clearAccountThrottle } from '../../throttle.ts';
-import { endFlow, loadFlow, type Flow, type FlowProblem } from '../flow.ts';
+import { endAccountFlows, endFlow, loadFlow, type Flow, type FlowProblem } from '../flow.ts';
 
 /** 'wrong-state': the flow is alive but not at this step (the code is not verified yet). */
 export type PasswordStepProblem = FlowProblem | 'wrong-state' | 'not-active';
@@ -67,6 +67,8 @@ export async function completeRecovery(
     const sessionsEnded = await endOtherSessions(tx, clock, accountId, null, 'recovery', input.requestId);
     await clearAccountThrottle(tx, nirIndex(ring, input.nir));
     await endFlow(tx, clock, flow.id, 'done');
+    // A login or another recovery started with the old password (or by whoever had it) ends too.
+    await endAccountFlows(tx, clock, accountId);
     await queueMail(tx, deps, {
       accountId,
       template: 'password-changed',
