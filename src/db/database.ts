@@ -17,7 +17,7 @@ export interface Queryable {
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
   /** A transaction on the locked-down session role: it can do nothing until a context sets a role. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, setup?: TrustedSql): Promise<T>;
   /** A statement outside any context (runs as the unprivileged role). For health checks. */
   query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
   close(): Promise<void>;
@@ -38,3 +38,9 @@ export interface OwnerQueryable extends Queryable {
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
 }
+
+/**
+ * SQL built by our own code from validated values only, run right after BEGIN in the same
+ * round trip (simple protocol, so no parameters). Contexts use it to set their role.
+ */
+export type TrustedSql = { readonly trusted: string };

@@ -65,9 +65,12 @@ export async function openPglite(dataDir: string | undefined): Promise<Database 
   await lock();
   return {
     kind: 'pglite',
-    transaction: (fn) => {
+    transaction: (fn, setup) => {
       if (!locked) throw new Error('database is not migrated: run `sesame migrate`');
-      return pg.transaction((tx) => fn(wrap(tx)));
+      return pg.transaction(async (tx) => {
+        if (setup) await tx.exec(setup.trusted);
+        return fn(wrap(tx));
+      });
     },
     query: (sql, params) => {
       if (!locked) throw new Error('database is not migrated: run `sesame migrate`');

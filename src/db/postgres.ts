@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { LOCKED_ROLE, type Database, type OwnerAccess, type Queryable, type Row, type QueryResult } from './database.ts';
+import { LOCKED_ROLE, type Database, type OwnerAccess, type Queryable, type Row, type QueryResult, type TrustedSql } from './database.ts';
 
 function wrap(client: pg.ClientBase): Queryable {
   return {
@@ -18,11 +18,12 @@ export function openPostgres(url: string, options: { max?: number } = {}): Datab
   // An idle pooled connection the server closes (restart, failover, a forced drop) must not
   // crash the process: the pool discards it and the next checkout opens a fresh one.
   pool.on('error', () => undefined);
-  const transaction = async <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> => {
+  const transaction = async <T>(fn: (tx: Queryable) => Promise<T>, setup?: TrustedSql): Promise<T> => {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
+      // One round trip for BEGIN and the context's settings: a login runs a dozen transactions.
+      await client.query(setup ? `BEGIN; ${setup.trusted}` : 'BEGIN');
       const result = await fn(wrap(client));
       await client.query('COMMIT');
       return result;

@@ -14,11 +14,23 @@ const dayOf = (locale: MailLocale, day: string | undefined): string => (locale =
 
 type Part = 'weekday' | 'day' | 'month' | 'year' | 'hour' | 'minute';
 
+// Building a DateTimeFormat costs far more than using one; pages format times on every view.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(locale: MailLocale, timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${timeZone}|${JSON.stringify(options)}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(TAG[locale], { ...options, timeZone });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 function partsOf(locale: MailLocale, iso: string, timeZone: string, options: Intl.DateTimeFormatOptions): Partial<Record<Part, string>> {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) throw new RangeError('not a date');
   const out: Partial<Record<Part, string>> = {};
-  for (const { type, value } of new Intl.DateTimeFormat(TAG[locale], { ...options, timeZone }).formatToParts(date)) {
+  for (const { type, value } of formatter(locale, timeZone, options).formatToParts(date)) {
     if (type === 'weekday' || type === 'day' || type === 'month' || type === 'year' || type === 'hour' || type === 'minute') out[type] = value;
   }
   return out;
