@@ -64,6 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     verifier: new PasswordVerifier(deps.hasher ?? argon2Hasher(policy.argon2)),
     timeZone: deps.config.timeZone,
   };
+  app.addHook('onReady', () => auth.verifier.prepare());
   await app.register(authArea, auth);
   // The security page checks passwords with the login's verifier and throttle policy.
   await app.register(accountArea, auth);

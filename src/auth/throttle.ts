@@ -61,7 +61,12 @@ export async function beginAttempt(tx: Tx, clock: Clock, policy: AuthPolicy, sub
   }
 
   if (subject) {
-    // The row lock taken by this SELECT serialises concurrent attempts on one NIR.
+    // The row must exist before it can be locked: without it, parallel first attempts would
+    // all read "no failure" and write back the same count. The lock then serialises them.
+    await tx.query(
+      `INSERT INTO login_throttle (subject, consecutive_failures, last_failure_at) VALUES ($1, 0, $2) ON CONFLICT (subject) DO NOTHING`,
+      [subject, now],
+    );
     const { rows } = await tx.query<{ consecutive_failures: number; blocked_until: Date | null }>(
       `SELECT consecutive_failures, blocked_until FROM login_throttle WHERE subject = $1 FOR UPDATE`,
       [subject],
@@ -71,12 +76,12 @@ export async function beginAttempt(tx: Tx, clock: Clock, policy: AuthPolicy, sub
     if (row?.blocked_until && row.blocked_until.getTime() > now.getTime()) return { ok: false, reason: 'account-delay', retryAt: row.blocked_until };
     const failures = (row?.consecutive_failures ?? 0) + 1;
     const delay = accountDelaySeconds(policy, failures);
-    await tx.query(
-      `INSERT INTO login_throttle (subject, consecutive_failures, last_failure_at, blocked_until) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (subject) DO UPDATE SET consecutive_failures = EXCLUDED.consecutive_failures,
-         last_failure_at = EXCLUDED.last_failure_at, blocked_until = EXCLUDED.blocked_until`,
-      [subject, failures, now, delay > 0 ? new Date(now.getTime() + delay * 1000) : null],
-    );
+    await tx.query(`UPDATE login_throttle SET consecutive_failures = $2, last_failure_at = $3, blocked_until = $4 WHERE subject = $1`, [
+      subject,
+      failures,
+      now,
+      delay > 0 ? new Date(now.getTime() + delay * 1000) : null,
+    ]);
   }
   await tx.query(`UPDATE client_throttle SET failures = failures + 1 WHERE client_key = $1`, [client]);
   return { ok: true };

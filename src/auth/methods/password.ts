@@ -27,6 +27,15 @@ export class PasswordVerifier {
     this.#hasher = hasher;
   }
 
+  /**
+   * Makes the dummy hash; the app calls it when it gets ready, so that the first unknown NIR
+   * does not cost one hash more than a wrong password (and say so by its timing).
+   */
+  async prepare(): Promise<void> {
+    this.#dummy ??= this.#hasher.hash(randomToken(24));
+    await this.#dummy;
+  }
+
   get hasher(): PasswordHasher {
     return this.#hasher;
   }
