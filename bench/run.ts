@@ -105,7 +105,7 @@ async function http(url: string): Promise<{ rps: number; p50: number; p99: numbe
 }
 
 const LOGIN_ACCOUNTS = 600;
-const LOGIN_CONCURRENCY = 4;
+const LOGIN_CONCURRENCY = Number(process.env.BENCH_LOGIN_CONCURRENCY ?? 4);
 
 /** Complete logins per second with per-login latency, against a server on core 0. */
 async function logins(databaseUrl: string | undefined): Promise<{ rate: number; p50: number; p99: number }> {

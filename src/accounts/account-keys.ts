@@ -19,8 +19,24 @@ export async function storeAccountKey(tx: Tx, ring: KeyRing, clock: Clock, accou
   ]);
 }
 
+// Within one transaction an account's key only changes by being shredded (below), so its
+// cipher is unwrapped once per transaction; never longer, so a shred elsewhere is seen at once.
+const perTransaction = new WeakMap<Tx, Map<string, FieldCipher>>();
+
 /** The account's cipher, or null when its key was shredded (the data is gone for good). */
 export async function accountCipher(tx: Tx, ring: KeyRing, accountId: string): Promise<FieldCipher | null> {
+  const cached = perTransaction.get(tx)?.get(accountId);
+  if (cached) return cached;
+  const cipher = await loadCipher(tx, ring, accountId);
+  if (cipher) {
+    let ciphers = perTransaction.get(tx);
+    if (!ciphers) perTransaction.set(tx, (ciphers = new Map()));
+    ciphers.set(accountId, cipher);
+  }
+  return cipher;
+}
+
+async function loadCipher(tx: Tx, ring: KeyRing, accountId: string): Promise<FieldCipher | null> {
   const { rows } = await tx.query<{ kek_id: string; wrapped_key: Uint8Array }>(
     `SELECT kek_id, wrapped_key FROM account_keys WHERE account_id = $1`,
     [accountId],
@@ -32,6 +48,7 @@ export async function accountCipher(tx: Tx, ring: KeyRing, accountId: string): P
 
 /** Crypto-shredding: without its data key nothing of the account can be decrypted again. */
 export async function shredAccountKey(tx: Tx, accountId: string): Promise<boolean> {
+  perTransaction.get(tx)?.delete(accountId);
   const { rowCount } = await tx.query(`DELETE FROM account_keys WHERE account_id = $1`, [accountId]);
   return rowCount === 1;
 }

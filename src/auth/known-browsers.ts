@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { hmac } from '../crypto/mac.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
@@ -11,7 +11,7 @@ const MAX_ACCOUNTS = 10;
 const MARK = /^[A-Za-z0-9_-]{22}$/;
 
 const markFor = (macKey: Buffer, accountId: string): string =>
-  createHmac('sha256', macKey).update(`known-browser\u0000${accountId}`, 'utf8').digest().subarray(0, 16).toString('base64url');
+  hmac(macKey, `known-browser\u0000${accountId}`).subarray(0, 16).toString('base64url');
 
 function marks(request: FastifyRequest): string[] {
   return (request.cookies[KNOWN_BROWSER_COOKIE] ?? '').split('.').filter((m) => MARK.test(m)).slice(0, MAX_ACCOUNTS);

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { hmac } from '../crypto/mac.ts';
 import { isIPv6 } from 'node:net';
 import type { Clock } from '../clock.ts';
 import type { Tx } from '../db/contexts.ts';
@@ -19,7 +19,7 @@ export type ThrottleVerdict =
 
 /** HMAC of the client address (personal data); IPv6 by /64, what one subscriber usually gets. */
 export function clientKey(macKey: Buffer, ip: string): Buffer {
-  return createHmac('sha256', macKey).update(`client\u0000${isIPv6(ip) ? ipv6Prefix64(ip) : ip}`, 'utf8').digest();
+  return hmac(macKey, `client\u0000${isIPv6(ip) ? ipv6Prefix64(ip) : ip}`);
 }
 
 function ipv6Prefix64(ip: string): string {

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { hmac } from './mac.ts';
 
 /**
  * Keyed blind index: HMAC-SHA256 of a normalised value, with the purpose as domain
@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 export type IndexedField = 'nir' | 'email';
 
 export function blindIndex(key: Buffer, field: IndexedField, normalised: string): Buffer {
-  return createHmac('sha256', key).update(`${field}\u0000${normalised}`, 'utf8').digest();
+  return hmac(key, `${field}\u0000${normalised}`);
 }
 
 export const normaliseEmail = (email: string): string => email.trim().toLowerCase();

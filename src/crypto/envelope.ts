@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { keyObject } from './mac.ts';
 
 /**
  * Envelope encryption with AES-256-GCM. Layout: version (1) | IV (12) | tag (16) | ciphertext.
@@ -14,17 +15,17 @@ export class DecryptionError extends Error {
   override name = 'DecryptionError';
 }
 
-export function seal(key: Buffer, aad: string, plaintext: Buffer): Buffer {
+export function seal(key: Buffer | KeyObject, aad: string, plaintext: Buffer): Buffer {
   const iv = randomBytes(IV); // 96-bit random IV: safe far beyond the number of writes per key
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const cipher = createCipheriv('aes-256-gcm', Buffer.isBuffer(key) ? keyObject(key) : key, iv);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return Buffer.concat([Buffer.of(VERSION), iv, cipher.getAuthTag(), body]);
 }
 
-export function open(key: Buffer, aad: string, blob: Buffer): Buffer {
+export function open(key: Buffer | KeyObject, aad: string, blob: Buffer): Buffer {
   if (blob.length < 1 + IV + TAG || blob[0] !== VERSION) throw new DecryptionError('unknown ciphertext format');
-  const decipher = createDecipheriv('aes-256-gcm', key, blob.subarray(1, 1 + IV));
+  const decipher = createDecipheriv('aes-256-gcm', Buffer.isBuffer(key) ? keyObject(key) : key, blob.subarray(1, 1 + IV));
   decipher.setAAD(Buffer.from(aad, 'utf8'));
   decipher.setAuthTag(blob.subarray(1 + IV, 1 + IV + TAG));
   try {
@@ -43,10 +44,10 @@ export const unwrapDataKey = (kek: Buffer, accountId: string, wrapped: Buffer): 
 /** Encrypts and decrypts one account's fields under its data key. */
 export class FieldCipher {
   readonly accountId: string;
-  readonly #key: Buffer;
+  readonly #key: KeyObject;
   constructor(accountId: string, dataKey: Buffer) {
     this.accountId = accountId;
-    this.#key = dataKey;
+    this.#key = createSecretKey(dataKey);
   }
   encrypt(field: string, value: string): Buffer {
     return seal(this.#key, `${this.accountId}:${field}`, Buffer.from(value, 'utf8'));

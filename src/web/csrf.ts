@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { hmac } from '../crypto/mac.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { randomToken } from '../crypto/random.ts';
@@ -39,7 +40,7 @@ declare module 'fastify' {
 const issued = new WeakMap<FastifyRequest, string>();
 
 const mac = (key: Buffer, purpose: string, secret: string): string =>
-  createHmac('sha256', key).update(`${purpose}\u0000${secret}`, 'utf8').digest('base64url');
+  hmac(key, `${purpose}\u0000${secret}`).toString('base64url');
 
 function cookieSecret(request: FastifyRequest): string | undefined {
   const value = request.cookies[CSRF_COOKIE];

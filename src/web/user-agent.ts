@@ -45,11 +45,21 @@ function osOf(name: string | undefined, version: string | undefined, versionName
   return clean(`${name} ${major(version)}`);
 }
 
+// Parsing runs dozens of regular expressions and a few browsers send most requests: keep the
+// last answers (bounded, oldest dropped first).
+const recent = new Map<string, UserAgentSummary>();
+const RECENT_MAX = 500;
+
 export function describeUserAgent(ua: string | undefined): UserAgentSummary {
   if (typeof ua !== 'string' || ua.trim() === '' || ua.length > MAX_INPUT) return { browser: null, os: null };
+  const known = recent.get(ua);
+  if (known) return { ...known };
   try {
     const { browser, os } = Bowser.parse(ua);
-    return { browser: browserOf(browser.name, browser.version), os: osOf(os.name, os.version, os.versionName) };
+    const summary = { browser: browserOf(browser.name, browser.version), os: osOf(os.name, os.version, os.versionName) };
+    if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value as string);
+    recent.set(ua, summary);
+    return { ...summary };
   } catch {
     // bowser lève sur certaines entrées ; un résumé inconnu vaut mieux qu'une erreur. / Unknown beats an error.
     return { browser: null, os: null };

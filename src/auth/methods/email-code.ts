@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { hmac } from '../../crypto/mac.ts';
 import type { Clock } from '../../clock.ts';
 import type { Tx } from '../../db/contexts.ts';
 import type { KeyRing } from '../../crypto/keyring.ts';
@@ -27,7 +28,7 @@ export const CODE_PATTERN = /^\d{6}$/;
 
 /** HMAC(flow id, code): a code typed into another flow never matches, and a dump reveals nothing. */
 function codeMac(ring: KeyRing, flowId: string, code: string): Buffer {
-  return createHmac('sha256', ring.macKey).update(`email-code\u0000${flowId}\u0000${code}`, 'utf8').digest();
+  return hmac(ring.macKey, `email-code\u0000${flowId}\u0000${code}`);
 }
 
 export type SendRefusal = 'cooldown' | 'flow-limit' | 'account-limit' | 'no-email';
