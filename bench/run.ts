@@ -3,14 +3,17 @@
  * so the ratio, not a noisy absolute figure, is what we compare across machines.
  *
  * Pinning (2 cores): servers run under `taskset -c 0`, this process (load generator and the
- * in-process loops) pins itself to core 1 when taskset exists. The in-process scenarios
+ * in-process loops) pins itself to core 1 when taskset exists, and so do the PostgreSQL
+ * backends serving the login scenario's database. The in-process scenarios
  * (Argon2 loop, account creation) run with the same concurrency as their baseline.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { hashPassword } from '../src/crypto/passwords.ts';
 import { ManualClock } from '../src/clock.ts';
 import { KeyRing } from '../src/crypto/keyring.ts';
@@ -85,13 +88,25 @@ async function accountCreation(databaseUrl: string | undefined): Promise<number>
   }
 }
 
-async function serve(kind: 'sesame' | 'bare' | 'login', extra: string[] = []): Promise<{ url: string; stop(): Promise<void> }> {
+/** CPU time (ms) a process has used so far, from /proc (0 where there is none). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 10 ms ticks
+  } catch {
+    return 0;
+  }
+}
+
+async function serve(kind: 'sesame' | 'bare' | 'login', extra: string[] = []): Promise<{ url: string; pid: number | undefined; stop(): Promise<void> }> {
   const args = ['bench/serve.ts', kind, ...extra];
   const child = hasTaskset ? spawn('taskset', ['-c', '0', process.execPath, ...args]) : spawn(process.execPath, args);
   child.stderr.pipe(process.stderr);
   const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
   return {
     url: chunk.toString().trim(),
+    // Under taskset, the child execs node in place: same pid.
+    pid: child.pid,
     async stop() {
       child.kill('SIGTERM');
       await once(child, 'exit');
@@ -104,24 +119,47 @@ async function http(url: string): Promise<{ rps: number; p50: number; p99: numbe
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bytes: r.throughput.average / Math.max(r.requests.average, 1) };
 }
 
+/**
+ * PostgreSQL serves the bench database from backends that would otherwise float over both
+ * cores and take the server's core from it: they are pinned with the load generator.
+ */
+async function pinBackends(databaseUrl: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+    if (hasTaskset) for (const { pid } of rows) execFileSync('taskset', ['-p', '-c', '1', String(pid)], { stdio: 'ignore' });
+    return rows.map((r) => r.pid);
+  } finally {
+    await client.end();
+  }
+}
+
 const LOGIN_ACCOUNTS = 600;
 const LOGIN_CONCURRENCY = Number(process.env.BENCH_LOGIN_CONCURRENCY ?? 4);
 
 /** Complete logins per second with per-login latency, against a server on core 0. */
-async function logins(databaseUrl: string | undefined): Promise<{ rate: number; p50: number; p99: number }> {
+async function logins(databaseUrl: string | undefined): Promise<{ rate: number; p50: number; p99: number; serverCpu: number; databaseCpu: number }> {
   const server = await serve('login', databaseUrl ? [String(LOGIN_ACCOUNTS), databaseUrl] : [String(LOGIN_ACCOUNTS)]);
   const latencies: number[] = [];
   try {
-    await completeLogin(server.url, 0, benchNir(0), BENCH_PASSWORD); // warm-up: dummy hash, JIT
+    // Warm-up (JIT, pool connections), then the database's backends join the load generator.
+    await Promise.all(Array.from({ length: LOGIN_CONCURRENCY }, (_, k) => completeLogin(server.url, LOGIN_ACCOUNTS - 1 - k, benchNir(LOGIN_ACCOUNTS - 1 - k), BENCH_PASSWORD)));
+    const backends = databaseUrl ? await pinBackends(databaseUrl) : [];
+    const cpu = (): [number, number] => [cpuMs(server.pid), backends.reduce((sum, pid) => sum + cpuMs(pid), 0)];
+    const [server0, database0] = cpu();
+    let count = 0;
     const rate = await loop(SECONDS, LOGIN_CONCURRENCY, async (i) => {
+      count++;
       const account = 1 + (i % (LOGIN_ACCOUNTS - 1));
       const start = performance.now();
       await completeLogin(server.url, account, benchNir(account), BENCH_PASSWORD);
       latencies.push(performance.now() - start);
     });
+    const [server1, database1] = cpu();
     latencies.sort((a, b) => a - b);
     const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-    return { rate, p50: at(0.5), p99: at(0.99) };
+    return { rate, p50: at(0.5), p99: at(0.99), serverCpu: (server1 - server0) / count, databaseCpu: (database1 - database0) / count };
   } finally {
     await server.stop();
   }
@@ -164,7 +202,7 @@ for (const [name, url] of wanted('login') ? ([['PGlite', undefined], ['PostgreSQ
       unit: '/s',
       baseline: 'argon2id loop',
       baselineValue: argon,
-      extra: `p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms per complete login`,
+      extra: `p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms per complete login; CPU per login: server ${r.serverCpu.toFixed(0)} ms (one Argon2id ≈ ${(1000 / argon).toFixed(0)} ms of it)${url ? `, PostgreSQL backends ${r.databaseCpu.toFixed(0)} ms` : ''}`,
     });
   } finally {
     await created?.drop();
