@@ -62,7 +62,12 @@ function validTimeZone(zone: string): boolean {
 }
 
 /** Reads and validates the environment; throws ConfigError naming the offending variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+  /** `command`: an operator command (migrate, keys, users), which never sends mail itself. */
+  purpose: 'server' | 'command' = 'server',
+): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -75,7 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (production) {
     if (!e.SESAME_KEYS_FILE) throw new ConfigError('SESAME_KEYS_FILE: required in production (keys are never generated there)');
     if (!e.SESAME_PUBLIC_URL?.startsWith('https://')) throw new ConfigError('SESAME_PUBLIC_URL: must be an https:// URL in production');
-    if (!e.SMTP_URL) throw new ConfigError('SMTP_URL: required in production (mail is never written to files there)');
+    if (!e.SMTP_URL && purpose === 'server') throw new ConfigError('SMTP_URL: required in production (mail is never written to files there)');
   }
   const auth = authPolicyFromEnv(env);
   if (!('policy' in auth)) throw new ConfigError(`${auth.variable}: ${auth.message}`);

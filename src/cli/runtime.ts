@@ -20,7 +20,7 @@ export interface Runtime {
 }
 
 async function openRuntime(io: CliIo): Promise<Runtime> {
-  const config = loadConfig(io.env, io.cwd);
+  const config = loadConfig(io.env, io.cwd, 'command');
   const clock = systemClock;
   const { ring, keysCreated, db } = await openKeysAndDatabase(config, clock).catch((err: unknown) => {
     throw err instanceof PendingMigrationsError ? new CommandError(err.message) : err;

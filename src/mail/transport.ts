@@ -43,9 +43,11 @@ const composed = (msg: OutgoingMail) => ({
  * messages at a time and a pooled connection would outlive a relay's restart). Timeouts
  * are short so that one message cannot hold its lease for long.
  */
-export function smtpTransport(url: string): MailTransport {
+export function smtpTransport(url: string, options: { requireTls?: boolean } = {}): MailTransport {
   const transporter = nodemailer.createTransport({
     url,
+    // smtp:// in production must upgrade with STARTTLS or fail: codes travel in these mails.
+    requireTLS: options.requireTls === true && url.startsWith('smtp:'),
     pool: false,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
@@ -91,7 +93,7 @@ export function fileTransport(dir: string): MailTransport {
 }
 
 export function transportFor(config: Pick<Config, 'env' | 'smtpUrl' | 'dataDir'>): MailTransport {
-  if (config.smtpUrl) return smtpTransport(config.smtpUrl);
+  if (config.smtpUrl) return smtpTransport(config.smtpUrl, { requireTls: config.env === 'production' });
   if (config.env === 'production') throw new Error('SMTP_URL is required in production: mail is never written to files there');
   return fileTransport(path.join(config.dataDir, 'mail'));
 }

@@ -55,3 +55,20 @@ test('a bad value is reported by variable name, without echoing it', () => {
     );
   }
 });
+
+test('operator commands (migrate, keys, users) need no SMTP relay in production; the server does', () => {
+  const c = loadConfig({ ...prod, SMTP_URL: '' }, '/srv', 'command');
+  assert.equal(c.smtpUrl, undefined);
+  assert.throws(() => loadConfig({ ...prod, SMTP_URL: '' }, '/srv', 'server'), /SMTP_URL: required in production/);
+});
+
+test('login rules come from the environment, named by variable when wrong', () => {
+  const c = loadConfig({ SESAME_CODE_TTL_SECONDS: '600', SESAME_THROTTLE_IP_MAX_FAILURES: '20', SESAME_ARGON2_MEMORY_KIB: '65536' });
+  assert.equal(c.auth.codeTtl, 600);
+  assert.equal(c.auth.ipMaxFailures, 20);
+  assert.equal(c.auth.argon2.memoryCost, 65536);
+  assert.equal(c.auth.codeMaxAttempts, 5, 'the rest keeps its default');
+  assert.throws(() => loadConfig({ SESAME_CODES_PER_FLOW: '0' }), /SESAME_CODES_PER_FLOW: must be a whole number from 1$/);
+  assert.throws(() => loadConfig({ SESAME_SESSION_IDLE_SECONDS: '7200', SESAME_SESSION_ABSOLUTE_SECONDS: '3600' }), /SESAME_SESSION_IDLE_SECONDS/);
+  assert.throws(() => loadConfig({ SESAME_TIME_ZONE: 'Mars/Olympus' }), /SESAME_TIME_ZONE/);
+});

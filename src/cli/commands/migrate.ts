@@ -11,7 +11,7 @@ export const migrateCommand: Command = {
   usage: 'sesame migrate',
   async run(args, io) {
     flags(args, {});
-    const config = loadConfig(io.env, io.cwd);
+    const config = loadConfig(io.env, io.cwd, 'command');
     const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: pgliteDir(config.dataDir) });
     try {
       const { applied } = await migrate(db);
