@@ -16,6 +16,20 @@ import { openDatabase } from '../src/db/open.ts';
 import { createLogger } from '../src/logger.ts';
 import { benchCodeRoute, createBenchAccounts } from './login-server.ts';
 
+/** BENCH_PROFILE=1: main-thread CPU per route (meaningful with one request at a time), at /__bench/cpu. */
+function profileRoutes(server: FastifyInstance): void {
+  const started = new WeakMap<object, NodeJS.CpuUsage>();
+  const totals = new Map<string, { n: number; us: number }>();
+  server.addHook('onRequest', async (request) => void started.set(request, process.cpuUsage()));
+  server.addHook('onResponse', async (request) => {
+    const used = process.cpuUsage(started.get(request));
+    const key = `${request.method} ${request.routeOptions.url ?? '?'}`;
+    const t = totals.get(key) ?? { n: 0, us: 0 };
+    totals.set(key, { n: t.n + 1, us: t.us + used.user + used.system });
+  });
+  server.get('/__bench/cpu', { config: { json: true } }, async () => Object.fromEntries([...totals].map(([k, v]) => [k, `${(v.us / v.n / 1000).toFixed(2)} ms`])));
+}
+
 const [kind, arg = '', databaseUrl] = process.argv.slice(2);
 let app: FastifyInstance;
 if (kind === 'sesame' || kind === 'login') {
@@ -32,6 +46,7 @@ if (kind === 'sesame' || kind === 'login') {
     await createBenchAccounts(deps, Number(arg));
     benchCodeRoute(app, deps);
   }
+  if (process.env.BENCH_PROFILE) profileRoutes(app);
 } else {
   const body = `<!doctype html><html lang="fr"><body>${'x'.repeat(Number(arg || 10_000))}</body></html>`;
   app = Fastify();

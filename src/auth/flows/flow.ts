@@ -43,6 +43,11 @@ interface FlowRow extends Record<string, unknown> {
   ended_at: Date | null;
 }
 
+// Named columns, never `*`: statements are prepared once per connection, and a column added
+// by a later migration must not change what a cached statement returns.
+const COLUMNS = `id, kind, state, account_id, csrf_binding, requested_level, completed_methods, code_failures, codes_sent,
+  last_code_sent_at, created_at, expires_at, ended_at`;
+
 const toFlow = (r: FlowRow): Flow => ({
   id: r.id,
   kind: r.kind,
@@ -65,7 +70,7 @@ export async function createFlow(
   const now = clock.now();
   const { rows } = await tx.query<FlowRow>(
     `INSERT INTO auth_flows (id, kind, state, account_id, csrf_binding, requested_level, completed_methods, created_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
     [newId(), input.kind, input.state, input.accountId, input.csrfBinding, input.requestedLevel ?? 'eidas1', input.completed ?? [], now, new Date(now.getTime() + input.ttlSeconds * 1000)],
   );
   return toFlow(rows[0] as FlowRow);
@@ -83,7 +88,7 @@ const sameBinding = (a: string, b: string): boolean => a.length === b.length && 
  */
 export async function loadFlow(tx: Tx, clock: Clock, id: string, expect: { kind: FlowKind; csrfBinding: string }): Promise<{ ok: true; flow: Flow } | { ok: false; problem: FlowProblem }> {
   if (!UUID.test(id)) return { ok: false, problem: 'not-found' };
-  const { rows } = await tx.query<FlowRow>(`SELECT * FROM auth_flows WHERE id = $1 AND kind = $2 FOR UPDATE`, [id, expect.kind]);
+  const { rows } = await tx.query<FlowRow>(`SELECT ${COLUMNS} FROM auth_flows WHERE id = $1 AND kind = $2 FOR UPDATE`, [id, expect.kind]);
   const row = rows[0];
   if (!row) return { ok: false, problem: 'not-found' };
   if (!sameBinding(row.csrf_binding, expect.csrfBinding)) return { ok: false, problem: 'other-browser' };
