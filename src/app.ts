@@ -17,6 +17,11 @@ import { RequestLog, newRequestId } from './web/request-log.ts';
 import { applySecurityHeaders, securityHeaders } from './web/security-headers.ts';
 import { staticFiles } from './web/static.ts';
 
+/** Hop counts as a function (what proxy-addr does for a number), lists as they are. */
+function trustProxy(setting: false | number | string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof setting === 'number' ? (_address, hop) => hop < setting : setting;
+}
+
 /**
  * The Fastify app, not listening and not ready: callers (the start command, tests, later
  * areas) may still add routes, then `listen()` or `inject()`. Shared infrastructure (hooks,
@@ -31,7 +36,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: newRequestId,
     requestIdHeader: false,
     logController: new RequestLog(),
-    trustProxy: deps.config.trustProxy,
+    trustProxy: trustProxy(deps.config.trustProxy),
     return503OnClosing: true,
     // Malformed URLs (`/%zz`) are refused before routing, where no hook runs: answer them
     // like any bad request, headers included.

@@ -19,7 +19,12 @@ export interface Config {
   /** Whether a missing key file may be generated (development only). */
   generateKeys: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  trustProxy: boolean;
+  /**
+   * Which proxies' X-Forwarded-For to believe: none, the N nearest hops, or these addresses
+   * and CIDR ranges. Never "all": the client would then choose its own address (and so its
+   * throttling bucket) with a header.
+   */
+  trustProxy: false | number | string[];
   /** Name shown to citizens in pages and mails (the agency running Sésame). */
   serviceName: string;
   /** Time zone in which pages and mails show times to citizens. */
@@ -47,10 +52,22 @@ const schema = z.object({
   SESAME_MAIL_FROM: optional,
   SESAME_KEYS_FILE: optional,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-  SESAME_TRUST_PROXY: z.enum(['true', 'false']).optional(),
+  SESAME_TRUST_PROXY: optional.pipe(
+    z
+      .string()
+      .refine((v) => v !== 'true', 'name the proxies: a number of hops (1) or their addresses / CIDR ranges, comma-separated; "true" would trust any client')
+      .refine((v) => v === 'false' || /^\d{1,2}$/.test(v) || v.split(',').every((p) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p.trim())), 'must be false, a number of hops, or addresses / CIDR ranges')
+      .optional(),
+  ),
   SESAME_SERVICE_NAME: optional,
   SESAME_TIME_ZONE: optional.refine((v) => v === undefined || validTimeZone(v), 'must be an IANA time zone such as Europe/Paris'),
 });
+
+function trustProxyOf(value: string | undefined): false | number | string[] {
+  if (value === undefined || value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value) === 0 ? false : Number(value);
+  return value.split(',').map((p) => p.trim());
+}
 
 function validTimeZone(zone: string): boolean {
   try {
@@ -99,7 +116,7 @@ export function loadConfig(
     keysFile: e.SESAME_KEYS_FILE ? path.resolve(cwd, e.SESAME_KEYS_FILE) : path.join(dataDir, 'keys.json'),
     generateKeys: !production,
     logLevel: e.LOG_LEVEL ?? 'info',
-    trustProxy: e.SESAME_TRUST_PROXY === 'true',
+    trustProxy: trustProxyOf(e.SESAME_TRUST_PROXY),
     serviceName: e.SESAME_SERVICE_NAME ?? 'Sésame',
     timeZone: e.SESAME_TIME_ZONE ?? 'Europe/Paris',
     auth: auth.policy,

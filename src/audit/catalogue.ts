@@ -13,7 +13,7 @@ export interface AuditCatalogue {
   'login.throttled': { reason: 'client' | 'account-delay' | 'recovery-required'; step: 'login' | 'activation' | 'recovery' | 'password-change' };
   'login.new-browser': { sessionId: string };
   'code.sent': { flowId: string; purpose: string; delivered: boolean; number: number };
-  'code.refused': { flowId: string; reason: 'account-limit' };
+  'code.refused': { flowId: string; reason: 'account-limit' | 'failures-limit' | 'no-email' };
   'code.verified': { flowId: string };
   'code.failed': { flowId: string; reason: string; failures: number };
   'session.started': { sessionId: string; level: string; amr: string[] };

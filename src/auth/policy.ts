@@ -12,6 +12,10 @@ export interface AuthPolicy {
   codeResendCooldown: number;
   codesPerFlow: number;
   codesPerAccountPerHour: number;
+  /** Codes activation and recovery (pages anyone may use with a NIR) send one account per hour. */
+  unauthenticatedCodesPerAccountPerHour: number;
+  /** Wrong codes across an account's login flows in 24 hours before no more codes are sent. */
+  codeFailuresPerAccountPerDay: number;
   /** How long a login, activation or recovery flow lives, from its start. */
   flowTtl: number;
   /** Consecutive failures before delays start; then the delay doubles from accountBaseDelay. */
@@ -34,6 +38,8 @@ export const DEFAULT_AUTH_POLICY: AuthPolicy = {
   codeResendCooldown: 60,
   codesPerFlow: 3,
   codesPerAccountPerHour: 10,
+  unauthenticatedCodesPerAccountPerHour: 5,
+  codeFailuresPerAccountPerDay: 20,
   flowTtl: 30 * 60,
   accountFreeFailures: 5,
   accountBaseDelay: 30,
@@ -53,6 +59,8 @@ export const AUTH_POLICY_VARIABLES = {
   SESAME_CODE_RESEND_COOLDOWN_SECONDS: 'codeResendCooldown',
   SESAME_CODES_PER_FLOW: 'codesPerFlow',
   SESAME_CODES_PER_ACCOUNT_PER_HOUR: 'codesPerAccountPerHour',
+  SESAME_UNAUTHENTICATED_CODES_PER_ACCOUNT_PER_HOUR: 'unauthenticatedCodesPerAccountPerHour',
+  SESAME_CODE_FAILURES_PER_ACCOUNT_PER_DAY: 'codeFailuresPerAccountPerDay',
   SESAME_FLOW_TTL_SECONDS: 'flowTtl',
   SESAME_THROTTLE_FREE_FAILURES: 'accountFreeFailures',
   SESAME_THROTTLE_BASE_DELAY_SECONDS: 'accountBaseDelay',

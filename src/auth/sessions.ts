@@ -77,7 +77,9 @@ export async function resolveSession(tx: Tx, deps: { clock: Clock; policy: AuthP
   if (token === undefined || !TOKEN.test(token)) return null;
   const { clock, policy } = deps;
   const { rows } = await tx.query<SessionRow>(
-    `SELECT id, account_id, level, amr, auth_time, created_at, last_seen_at, expires_at, ended_at FROM sessions WHERE token_hash = $1`,
+    // An account locked or closed (by an operator, by the kill switch) has no live session.
+    `SELECT s.id, s.account_id, s.level, s.amr, s.auth_time, s.created_at, s.last_seen_at, s.expires_at, s.ended_at
+       FROM sessions s JOIN accounts a ON a.id = s.account_id AND a.status = 'active' WHERE s.token_hash = $1`,
     [tokenHash(token)],
   );
   const row = rows[0];

@@ -89,8 +89,11 @@ export async function beginAttempt(tx: Tx, clock: Clock, policy: AuthPolicy, sub
 
 /** The password was right: the account counter starts again and the client is not blamed. */
 export async function forgiveAttempt(tx: Tx, subject: Buffer, client: Buffer): Promise<void> {
-  await tx.query(`DELETE FROM login_throttle WHERE subject = $1`, [subject]);
+  // Same lock order as beginAttempt (client row, then subject row): no deadlock between a
+  // login being forgiven and another starting. The row is reset, not deleted, so that an
+  // attempt waiting on its lock still finds it and counts.
   await tx.query(`UPDATE client_throttle SET failures = greatest(failures - 1, 0) WHERE client_key = $1`, [client]);
+  await tx.query(`UPDATE login_throttle SET consecutive_failures = 0, blocked_until = NULL WHERE subject = $1`, [subject]);
 }
 
 /** After a recovery by email code, the account may log in again. */

@@ -59,7 +59,7 @@ for (const backend of backends()) {
         `SELECT c.relname AS table, a.attname AS column FROM pg_class c
            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname IN ('account_id', 'id')
           WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relrowsecurity
-            AND has_table_privilege('sesame_citizen', c.oid, 'SELECT')
+            AND has_any_column_privilege('sesame_citizen', c.oid, 'SELECT')
             AND (a.attname = 'account_id' OR c.relname = 'accounts')`,
       );
       const names = tables.map((r) => String(r.table)).sort();
@@ -77,6 +77,16 @@ for (const backend of backends()) {
       for (const table of ['auth_flows', 'one_time_codes', 'login_throttle', 'client_throttle']) {
         await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`SELECT 1 FROM ${table}`)), /permission denied/, table);
       }
+    });
+
+    test('a citizen may end their own session but never revive it, nor read token hashes', async () => {
+      const { rows } = await system(t.db, 'test', (tx) => tx.query<{ id: string }>(`SELECT id FROM sessions WHERE account_id = $1`, [alice]));
+      const id = rows[0]?.id;
+      assert.ok(id);
+      const ended = await citizen(t.db, alice, (tx) => tx.query(`UPDATE sessions SET ended_at = now(), end_reason = 'logout' WHERE id = $1 RETURNING id`, [id]));
+      assert.equal(ended.rowCount, 1);
+      await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`UPDATE sessions SET ended_at = NULL WHERE id = $1`, [id])), /row-level security/);
+      await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`SELECT token_hash FROM sessions`)), /permission denied/);
     });
 
     test("a citizen cannot change another account's rows", async () => {

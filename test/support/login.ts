@@ -60,13 +60,15 @@ export class Browser {
   lastPage = '';
   userAgent = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
   ip = '203.0.113.7';
+  /** Sent with every request (X-Forwarded-For, Accept-Language…). */
+  headers: Record<string, string> = {};
 
   constructor(t: TestApp) {
     this.t = t;
   }
 
   async get(url: string): Promise<LightMyRequestResponse> {
-    const res = await this.t.app.inject({ method: 'GET', url, cookies: this.jar.cookies(), headers: { 'user-agent': this.userAgent }, remoteAddress: this.ip });
+    const res = await this.t.app.inject({ method: 'GET', url, cookies: this.jar.cookies(), headers: { 'user-agent': this.userAgent, ...this.headers }, remoteAddress: this.ip });
     this.jar.store(res);
     if (res.headers['content-type']?.toString().startsWith('text/html')) this.lastPage = res.body;
     return res;
@@ -79,7 +81,7 @@ export class Browser {
       method: 'POST',
       url,
       cookies: this.jar.cookies(),
-      headers: { ...body.headers, 'user-agent': this.userAgent },
+      headers: { ...body.headers, 'user-agent': this.userAgent, ...this.headers },
       payload: body.payload,
       remoteAddress: this.ip,
     });

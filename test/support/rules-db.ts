@@ -94,7 +94,8 @@ export async function throttleOf(deps: Deps, nir: string): Promise<ThrottleRow |
   const subject = nirIndex(deps.ring, parsed.nir.value);
   return system(deps.db, 'test', async (tx) => {
     const { rows } = await tx.query<ThrottleRow & Record<string, unknown>>(
-      `SELECT consecutive_failures, blocked_until FROM login_throttle WHERE subject = $1`,
+      // A counter reset by a success (0, no block) holds nothing: reported like no row.
+      `SELECT consecutive_failures, blocked_until FROM login_throttle WHERE subject = $1 AND (consecutive_failures > 0 OR blocked_until IS NOT NULL)`,
       [subject],
     );
     return rows[0];

@@ -106,8 +106,11 @@ export async function advanceFlow(tx: Tx, flow: Flow, state: string, completed?:
 
 /** Ends the flow for good (done, failed): its id answers "ended" from now on. */
 export async function endFlow(tx: Tx, clock: Clock, flowId: string, state: string): Promise<void> {
-  await tx.query(`UPDATE auth_flows SET state = $2, ended_at = $3 WHERE id = $1`, [flowId, state, clock.now()]);
-  await tx.query(`UPDATE one_time_codes SET revoked_at = $2 WHERE flow_id = $1 AND used_at IS NULL AND revoked_at IS NULL`, [flowId, clock.now()]);
+  await tx.query(
+    `WITH revoked AS (UPDATE one_time_codes SET revoked_at = $3 WHERE flow_id = $1 AND used_at IS NULL AND revoked_at IS NULL)
+     UPDATE auth_flows SET state = $2, ended_at = $3 WHERE id = $1`,
+    [flowId, state, clock.now()],
+  );
 }
 
 /**

@@ -5,7 +5,8 @@ import type { Tx } from '../../db/contexts.ts';
 import type { KeyRing } from '../../crypto/keyring.ts';
 import { newId, randomDigits } from '../../crypto/random.ts';
 import { audit } from '../../audit/log.ts';
-import { queueMail, MailRecipientError } from '../../mail/outbox.ts';
+import { readEmail } from '../../accounts/accounts.ts';
+import { queueMail } from '../../mail/outbox.ts';
 import type { MailLocale } from '../../mail/templates/types.ts';
 import type { Flow } from '../flows/flow.ts';
 import { endFlow } from '../flows/flow.ts';
@@ -33,6 +34,45 @@ function codeMac(ring: KeyRing, flowId: string, code: string): Buffer {
 
 export type SendRefusal = 'cooldown' | 'flow-limit' | 'account-limit' | 'no-email';
 
+/**
+ * The account's budgets, checked only where the citizen proved the password (login): there a
+ * refusal may be shown. Activation and recovery answer anyone who types a NIR, so there a
+ * refusal is silent (the flow counts a send and nothing goes out): the page must read the
+ * same for every NIR, and nobody may use these pages to spend a victim's login budget or
+ * fill their mailbox. Both budgets are counted apart for the same reason.
+ */
+async function checkAccountBudget(
+  tx: Tx,
+  { ring, clock, policy }: CodeDeps,
+  flow: Flow,
+  requestId: string | undefined,
+): Promise<{ ok: true; to: string | null } | { ok: false; reason: 'account-limit' | 'no-email' }> {
+  const accountId = flow.accountId as string;
+  const login = flow.kind === 'login';
+  const now = clock.now().getTime();
+  const refuse = async (reason: 'account-limit' | 'failures-limit' | 'no-email'): Promise<{ ok: true; to: null } | { ok: false; reason: 'account-limit' | 'no-email' }> => {
+    await audit(tx, clock, { type: 'code.refused', accountId, requestId, payload: { flowId: flow.id, reason } });
+    return login ? { ok: false, reason: reason === 'no-email' ? 'no-email' : 'account-limit' } : { ok: true, to: null };
+  };
+  // Serialises the counts between concurrent flows of one account.
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('codes:' || $1, 0))`, [accountId]);
+  const { rows } = await tx.query<{ sent: number; failures: number }>(
+    `SELECT (SELECT count(*)::int FROM one_time_codes c JOIN auth_flows f ON f.id = c.flow_id
+              WHERE c.account_id = $1 AND c.sent_at > $2 AND (f.kind = 'login') = $4) AS sent,
+            (SELECT coalesce(sum(code_failures), 0)::int FROM auth_flows
+              WHERE account_id = $1 AND kind = 'login' AND created_at > $3) AS failures`,
+    [accountId, new Date(now - 3600 * 1000), new Date(now - 24 * 3600 * 1000), login],
+  );
+  const { sent = 0, failures = 0 } = rows[0] ?? {};
+  if (sent >= (login ? policy.codesPerAccountPerHour : policy.unauthenticatedCodesPerAccountPerHour)) return refuse('account-limit');
+  // Whoever knows the password may open flow after flow, 5 guesses each: wrong codes are
+  // also capped per account over a day.
+  if (login && failures >= policy.codeFailuresPerAccountPerDay) return refuse('failures-limit');
+  const to = await readEmail(tx, ring, accountId);
+  if (!to) return refuse('no-email');
+  return { ok: true, to };
+}
+
 /** When the next code may be asked for (cooldown), or null if the flow may send no more. */
 export function nextSendAt(flow: Flow, policy: AuthPolicy): Date | null {
   if (flow.codesSent >= policy.codesPerFlow) return null;
@@ -42,7 +82,8 @@ export function nextSendAt(flow: Flow, policy: AuthPolicy): Date | null {
 
 /**
  * Sends a new code for a locked flow (see loadFlow), revoking the previous one. A flow
- * without account (the NIR matched nothing) counts a send like any other and sends nothing.
+ * without account (the NIR matched nothing), or one whose account is over its budget outside
+ * login, counts a send like any other and sends nothing.
  */
 export async function sendCode(
   tx: Tx,
@@ -57,61 +98,42 @@ export async function sendCode(
   if (next.getTime() > now.getTime()) return { ok: false, reason: 'cooldown', retryAt: next };
 
   const expiresAt = new Date(now.getTime() + policy.codeTtl * 1000);
-  if (flow.accountId !== null) {
-    // Serialises the hourly count between concurrent flows of one account.
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('codes:' || $1, 0))`, [flow.accountId]);
-    const { rows } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM one_time_codes WHERE account_id = $1 AND sent_at > $2`, [
-      flow.accountId,
-      new Date(now.getTime() - 3600 * 1000),
-    ]);
-    if ((rows[0]?.n ?? 0) >= policy.codesPerAccountPerHour) {
-      await audit(tx, clock, { type: 'code.refused', accountId: flow.accountId, requestId: mail.requestId, payload: { flowId: flow.id, reason: 'account-limit' } });
-      return { ok: false, reason: 'account-limit' };
-    }
-    // Checked before a code row exists: a code nobody was sent must not be "current".
-    const { rows: reachable } = await tx.query<{ ok: boolean }>(`SELECT email IS NOT NULL AS ok FROM accounts WHERE id = $1`, [flow.accountId]);
-    if (!reachable[0]?.ok) return { ok: false, reason: 'no-email' };
+  const budget = flow.accountId === null ? null : await checkAccountBudget(tx, deps, flow, mail.requestId);
+  if (budget !== null && !budget.ok) return { ok: false, reason: budget.reason };
+  const to = budget?.to ?? null;
+  if (flow.accountId !== null && to !== null) {
     const code = randomDigits(6);
-    await tx.query(`UPDATE one_time_codes SET revoked_at = $2 WHERE flow_id = $1 AND used_at IS NULL AND revoked_at IS NULL`, [flow.id, now]);
-    await tx.query(`INSERT INTO one_time_codes (id, flow_id, account_id, code_mac, sent_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      newId(),
-      flow.id,
-      flow.accountId,
-      codeMac(ring, flow.id, code),
-      now,
-      expiresAt,
-    ]);
-    try {
-      await queueMail(tx, { ring, clock }, {
-        accountId: flow.accountId,
-        template: 'one-time-code',
-        locale: mail.locale,
-        params: { purpose: mail.purpose, code, requestedAt: now.toISOString(), expiresAt: expiresAt.toISOString(), browser: mail.browser, os: mail.os },
-      });
-    } catch (err) {
-      if (err instanceof MailRecipientError) return { ok: false, reason: 'no-email' };
-      throw err;
-    }
+    // The previous code dies as the new one is stored: only the latest mail's code works.
+    await tx.query(
+      `WITH revoked AS (UPDATE one_time_codes SET revoked_at = $5 WHERE flow_id = $2 AND used_at IS NULL AND revoked_at IS NULL)
+       INSERT INTO one_time_codes (id, flow_id, account_id, code_mac, sent_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [newId(), flow.id, flow.accountId, codeMac(ring, flow.id, code), now, expiresAt],
+    );
+    // A malformed address on file throws here and rolls the new code back with the rest.
+    await queueMail(tx, { ring, clock }, {
+      accountId: flow.accountId,
+      to,
+      template: 'one-time-code',
+      locale: mail.locale,
+      params: { purpose: mail.purpose, code, requestedAt: now.toISOString(), expiresAt: expiresAt.toISOString(), browser: mail.browser, os: mail.os },
+    });
   }
   await tx.query(`UPDATE auth_flows SET codes_sent = codes_sent + 1, last_code_sent_at = $2 WHERE id = $1`, [flow.id, now]);
   await audit(tx, clock, {
     type: 'code.sent',
     accountId: flow.accountId,
     requestId: mail.requestId,
-    payload: { flowId: flow.id, purpose: mail.purpose, delivered: flow.accountId !== null, number: flow.codesSent + 1 },
+    payload: { flowId: flow.id, purpose: mail.purpose, delivered: to !== null, number: flow.codesSent + 1 },
   });
   return { ok: true, flow: { ...flow, codesSent: flow.codesSent + 1, lastCodeSentAt: now }, expiresAt };
 }
 
-/** The expiry of the flow's current code, for the page. */
-export async function currentCodeExpiry(tx: Tx, flow: Flow, policy: AuthPolicy): Promise<Date | null> {
-  if (!flow.lastCodeSentAt) return null;
-  if (flow.accountId === null) return new Date(flow.lastCodeSentAt.getTime() + policy.codeTtl * 1000);
-  const { rows } = await tx.query<{ expires_at: Date }>(
-    `SELECT expires_at FROM one_time_codes WHERE flow_id = $1 AND used_at IS NULL AND revoked_at IS NULL ORDER BY sent_at DESC LIMIT 1`,
-    [flow.id],
-  );
-  return rows[0]?.expires_at ?? null;
+/**
+ * When the flow's latest code stops working, for the page: computed from the flow alone, so
+ * that the page reads the same whether a code was really sent or silently held back.
+ */
+export function currentCodeExpiry(flow: Flow, policy: AuthPolicy): Date | null {
+  return flow.lastCodeSentAt ? new Date(flow.lastCodeSentAt.getTime() + policy.codeTtl * 1000) : null;
 }
 
 export type VerifyRefusal = 'malformed' | 'wrong' | 'expired' | 'exhausted';
@@ -155,10 +177,14 @@ export async function verifyCode(
   const fresh = current !== undefined && current.expires_at.getTime() > now.getTime();
 
   if (matches && fresh) {
-    const consumed = await tx.query(`UPDATE one_time_codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL RETURNING id`, [current.id, now]);
+    // Consumed only if still unused (a racing submission loses); the right code is not a
+    // failure, so the attempt raised above is given back in the same statement.
+    const consumed = await tx.query(
+      `WITH used AS (UPDATE one_time_codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL RETURNING flow_id)
+       UPDATE auth_flows SET code_failures = code_failures - 1 WHERE id = (SELECT flow_id FROM used) RETURNING id`,
+      [current.id, now],
+    );
     if (consumed.rows.length === 1) {
-      // The right code is not a failure: give back the attempt raised above.
-      await tx.query(`UPDATE auth_flows SET code_failures = code_failures - 1 WHERE id = $1`, [flow.id]);
       await audit(tx, clock, { type: 'code.verified', accountId: flow.accountId, requestId, payload: { flowId: flow.id } });
       return { ok: true };
     }

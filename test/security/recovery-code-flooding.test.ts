@@ -1,0 +1,89 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openDatabase, type OpenDatabase } from '../../src/db/open.ts';
+import { testApp, type TestApp } from '../support/app.ts';
+import { uniqueNir } from '../support/fixtures.ts';
+import { pageText, startFlow } from '../support/flows.ts';
+import { Browser, citizenWithPassword, lastCode, mailsFor, submitPassword } from '../support/login.ts';
+
+/**
+ * « Mot de passe oublié » needs only a NIR. Someone who knows a victim's NIR must not be able
+ * to use it to spend the victim's login codes, flood their mailbox, or learn from the pages
+ * that the NIR has an account; and whoever knows the password must not get unlimited code
+ * guesses by opening flow after flow.
+ */
+describe('code budgets against flooding, lockout and guessing', () => {
+  let db: OpenDatabase;
+  let t: TestApp;
+  let ip = 0;
+  const browser = (): Browser => {
+    const b = new Browser(t);
+    b.ip = `192.0.2.${++ip}`;
+    return b;
+  };
+  before(async () => {
+    db = await openDatabase({ migrate: true });
+    t = await testApp({ db });
+  });
+  after(async () => {
+    await t.close();
+    await db.close();
+  });
+
+  test('a dozen recovery requests send at most 5 mails and leave the victim able to log in', async () => {
+    const victim = await citizenWithPassword(t);
+    for (let i = 0; i < 12; i++) await startFlow(browser(), '/recover', { nir: victim.nir });
+    const codes = (await mailsFor(t, victim.accountId)).filter((m) => m.template === 'one-time-code');
+    assert.equal(codes.length, 5, 'the unauthenticated budget (5 an hour) caps the mails');
+
+    const b = browser();
+    const flow = await submitPassword(b, victim);
+    t.clock.advance(1000);
+    assert.equal((await b.post(`${flow}/send`, { method: 'email-code' })).statusCode, 303, 'the login budget is untouched');
+    await b.get(flow);
+    const done = await b.post(flow, { method: 'email-code', code: await lastCode(t, victim.accountId) });
+    assert.equal(done.headers.location, '/account');
+  });
+
+  test('once the budget is spent, a recovery page and its resend read exactly as for an unknown NIR', async () => {
+    const victim = await citizenWithPassword(t);
+    for (let i = 0; i < 5; i++) await startFlow(browser(), '/recover', { nir: victim.nir });
+    const answers = [];
+    for (const nir of [victim.nir, uniqueNir()]) {
+      const b = browser();
+      const started = await startFlow(b, '/recover', { nir });
+      t.clock.advance(61_000);
+      const resend = await b.post(`${started.flow}/send`, { method: 'email-code' });
+      const after = await b.get(started.flow);
+      answers.push({ page: pageText(started.page.body), resend: resend.statusCode, after: pageText(after.body) });
+      t.clock.advance(-61_000);
+    }
+    assert.deepEqual(answers[0], answers[1]);
+    assert.equal(answers[0]?.resend, 303);
+  });
+
+  test('whoever knows the password gets 20 wrong codes a day across flows, then no more codes', async () => {
+    const c = await citizenWithPassword(t);
+    for (let flowNumber = 0; flowNumber < 4; flowNumber++) {
+      const b = browser();
+      const flow = await submitPassword(b, c);
+      t.clock.advance(1000);
+      assert.equal((await b.post(`${flow}/send`, { method: 'email-code' })).statusCode, 303);
+      await b.get(flow);
+      for (let guess = 0; guess < 5; guess++) {
+        const res = await b.post(flow, { method: 'email-code', code: String(100000 + guess) });
+        assert.notEqual(res.headers.location, '/account');
+        if (guess < 4) await b.get(flow);
+      }
+    }
+    const b = browser();
+    const flow = await submitPassword(b, c);
+    const refused = await b.post(`${flow}/send`, { method: 'email-code' });
+    assert.equal(refused.statusCode, 429);
+    assert.match(refused.body, /Trop de codes ont été demandés pour ce compte/);
+    t.clock.advance(24 * 3600 * 1000);
+    const next = browser();
+    const later = await submitPassword(next, c);
+    assert.equal((await next.post(`${later}/send`, { method: 'email-code' })).statusCode, 303, 'a day later codes are sent again');
+  });
+});
