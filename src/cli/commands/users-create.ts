@@ -46,9 +46,11 @@ export const usersCreateCommand: Command = {
       let hash: string | null = null;
       if (f['password-stdin']) {
         const password = normalisePassword((await readAll(io.stdin)).replace(/\r?\n$/, ''));
-        const problem = checkPassword(password);
+        const problem = checkPassword(password, { nir: person.identity.nir });
         if (problem) throw new UsageError(`password (stdin): ${problem.message.en}`);
-        hash = await hashPassword(password); // outside the transaction: it takes tens of milliseconds
+        // Outside the transaction (tens of milliseconds), with the configured parameters: a hash
+        // with other ones would answer logins in another time than the rest.
+        hash = await hashPassword(password, rt.config.auth.argon2);
       }
       const status = hash ? 'active' : 'pending_activation';
       const { id } = await system(rt.db, 'cli:users-create', async (tx) => {
