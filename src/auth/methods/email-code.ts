@@ -156,7 +156,8 @@ export async function verifyCode(
   const code = normaliseCode(input);
   if (!CODE_PATTERN.test(code)) return { ok: false, reason: 'malformed', remaining: policy.codeMaxAttempts - flow.codeFailures };
 
-  // Raised before comparing: a guess that crashes or races still counts.
+  // Raised before comparing, guarded by the limit: of N parallel guesses on one flow, at most
+  // the allowed number are ever compared (the flow row is locked; the UPDATE re-checks).
   const { rows: raised } = await tx.query<{ code_failures: number }>(
     `UPDATE auth_flows SET code_failures = code_failures + 1 WHERE id = $1 AND code_failures < $2 RETURNING code_failures`,
     [flow.id, policy.codeMaxAttempts],
