@@ -86,4 +86,26 @@ describe('code budgets against flooding, lockout and guessing', () => {
     const later = await submitPassword(next, c);
     assert.equal((await next.post(`${later}/send`, { method: 'email-code' })).statusCode, 303, 'a day later codes are sent again');
   });
+
+  test('first connections and recoveries from one shared address do not close /login to it', async () => {
+    const office = { ip: '198.51.100.99' };
+    const limited = await testApp({ db, env: { SESAME_THROTTLE_IP_MAX_FAILURES: '3' } });
+    try {
+      const c = await citizenWithPassword(limited);
+      for (let i = 0; i < 3; i++) {
+        const b = new Browser(limited);
+        b.ip = office.ip;
+        await startFlow(b, '/recover', { nir: uniqueNir() });
+      }
+      const b = new Browser(limited);
+      b.ip = office.ip;
+      await b.get('/recover');
+      assert.equal((await b.post('/recover', { method: 'email-code', nir: uniqueNir() })).statusCode, 429, 'the requests bucket is full');
+      const login = new Browser(limited);
+      login.ip = office.ip;
+      await submitPassword(login, c);
+    } finally {
+      await limited.close();
+    }
+  });
 });
