@@ -97,9 +97,17 @@ export async function forgiveAttempt(tx: Tx, subject: Buffer, client: Buffer): P
   await tx.query(`UPDATE login_throttle SET consecutive_failures = 0, blocked_until = NULL WHERE subject = $1`, [subject]);
 }
 
-/** After a recovery by email code, the account may log in again. */
-export async function clearAccountThrottle(tx: Tx, subject: Buffer): Promise<void> {
-  await tx.query(`DELETE FROM login_throttle WHERE subject = $1`, [subject]);
+/**
+ * The counter of a NIR as tried from a browser that already logged in to its account (the
+ * device cookie holds the account's mark). Someone trying passwords from elsewhere fills the
+ * NIR's counter and delays only themselves; the owner's browser keeps its own.
+ */
+export const knownBrowserSubject = (macKey: Buffer, subject: Buffer): Buffer => hmac(macKey, `known-browser-throttle\u0000${subject.toString('hex')}`);
+
+/** After a recovery by email code, the account may log in again, from anywhere. */
+export async function clearAccountThrottle(tx: Tx, subject: Buffer, macKey?: Buffer): Promise<void> {
+  const subjects = macKey ? [subject, knownBrowserSubject(macKey, subject)] : [subject];
+  await tx.query(`DELETE FROM login_throttle WHERE subject = ANY($1::bytea[])`, [subjects]);
 }
 
 /**

@@ -1,10 +1,9 @@
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../src/clock.ts';
-import { backends, type TestDatabase } from '../support/databases.ts';
-import { csrfTokenIn, form, testApp, type TestApp } from '../support/app.ts';
-import { Browser, citizenWithPassword, lastCode, submitPassword } from '../support/login.ts';
+import { csrfTokenIn, form } from '../support/app.ts';
+import { atLoginCodeStep } from '../support/login.ts';
 import { auditSeq, auditSince, flowRow, sessionsOf } from '../support/rules-db.ts';
+import { onEachBackend } from '../support/suites.ts';
 
 /**
  * Brute force of the 6-digit code by someone who has the password: 5 wrong entries end the
@@ -12,92 +11,69 @@ import { auditSeq, auditSince, flowRow, sessionsOf } from '../support/rules-db.t
  * flow get no more than 5 comparisons between them (the counter is raised before comparing,
  * under the flow's row lock).
  */
-for (const backend of backends()) {
-  describe(`code brute force on ${backend.name}`, { skip: backend.skip }, () => {
-    let tdb: TestDatabase;
-    let t: TestApp;
-    before(async () => {
-      tdb = await backend.open();
-      t = await testApp({ db: tdb.db, clock: new ManualClock() });
-    });
-    after(async () => {
-      await t.close();
-      await tdb.close();
-    });
+onEachBackend('code brute force', ({ t, tdb }) => {
+  const wrong = (code: string, n: number): string => String((Number(code) + n) % 1_000_000).padStart(6, '0');
 
-    async function atCodeStep() {
-      const c = await citizenWithPassword(t);
-      const b = new Browser(t);
-      const flow = await submitPassword(b, c);
-      t.clock.advance(1000);
-      assert.equal((await b.post(`${flow}/send`, { method: 'email-code' })).statusCode, 303);
-      await b.get(flow);
-      return { c, b, flow, flowId: flow.slice('/login/'.length), code: await lastCode(t, c.accountId) };
+  test('5 wrong codes: 4 × “wrong, n left”, then the flow is dead; the right code is refused after', async () => {
+    const { c, b, flow, flowId, code } = await atLoginCodeStep(t);
+    const page = b.lastPage;
+    for (let i = 1; i <= 4; i++) {
+      const res = await b.post(flow, { method: 'email-code', code: wrong(code, i) }, page);
+      assert.equal(res.statusCode, 400);
+      assert.match(res.body, new RegExp(`Il vous reste ${5 - i} essai\\(s\\)`));
     }
-
-    const wrong = (code: string, n: number): string => String((Number(code) + n) % 1_000_000).padStart(6, '0');
-
-    test('5 wrong codes: 4 × “wrong, n left”, then the flow is dead; the right code is refused after', async () => {
-      const { c, b, flow, flowId, code } = await atCodeStep();
-      const page = b.lastPage;
-      for (let i = 1; i <= 4; i++) {
-        const res = await b.post(flow, { method: 'email-code', code: wrong(code, i) }, page);
-        assert.equal(res.statusCode, 400);
-        assert.match(res.body, new RegExp(`Il vous reste ${5 - i} essai\\(s\\)`));
-      }
-      const fifth = await b.post(flow, { method: 'email-code', code: wrong(code, 5) }, page);
-      assert.equal(fifth.statusCode, 410);
-      assert.match(fifth.body, /Cette étape n’est plus valable/);
-      const sixth = await b.post(flow, { method: 'email-code', code }, page);
-      assert.equal(sixth.statusCode, 410, 'the right code is refused');
-      assert.equal((await b.get(flow)).statusCode, 410);
-      assert.equal((await b.post(`${flow}/send`, { method: 'email-code' }, page)).statusCode, 410, 'no new code for a dead flow');
-      const row = await flowRow(tdb.db, flowId);
-      assert.equal(row?.code_failures, 5);
-      assert.equal(row?.state, 'failed');
-      assert.ok(row?.ended_at);
-      assert.equal((await sessionsOf(tdb.db, c.accountId)).length, 0);
-    });
-
-    test('20 wrong codes in parallel on one flow: exactly 5 comparisons counted, the flow ended, the right code refused', async () => {
-      const { c, b, flow, flowId, code } = await atCodeStep();
-      const token = csrfTokenIn(b.lastPage);
-      const seq = await auditSeq(tdb.db);
-      const guess = (n: number) => {
-        const body = form({ _csrf: token, method: 'email-code', code: wrong(code, n) });
-        return t.app.inject({ method: 'POST', url: flow, cookies: b.jar.cookies(), headers: body.headers, payload: body.payload, remoteAddress: b.ip });
-      };
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => guess(i + 1)));
-      const statuses = results.map((r) => r.statusCode);
-      // A refused guess re-reads its flow to show the page: if the others ended it meanwhile
-      // (PostgreSQL runs them side by side), that page is already “over” (410).
-      assert.ok(statuses.every((s) => s === 400 || s === 410), `statuses ${statuses.join(',')}`);
-      assert.ok(statuses.filter((s) => s === 400).length <= 4);
-      assert.equal(results.filter((r) => r.body.includes('Trop de codes incorrects ont été saisis')).length, 1, 'one guess exhausted the flow');
-
-      const row = await flowRow(tdb.db, flowId);
-      assert.equal(row?.code_failures, 5, 'never more than 5');
-      assert.equal(row?.state, 'failed');
-      assert.ok(row?.ended_at, 'the flow is ended');
-      const compared = (await auditSince(tdb.db, seq)).filter((e) => e.type === 'code.failed' && e.payload.flowId === flowId);
-      assert.equal(compared.length, 5, 'five comparisons, audited');
-      assert.deepEqual(compared.map((e) => e.payload.failures), [1, 2, 3, 4, 5]);
-
-      const body = form({ _csrf: token, method: 'email-code', code });
-      const right = await t.app.inject({ method: 'POST', url: flow, cookies: b.jar.cookies(), headers: body.headers, payload: body.payload });
-      assert.equal(right.statusCode, 410);
-      assert.equal((await sessionsOf(tdb.db, c.accountId)).length, 0);
-    });
-
-    test('malformed entries (which cannot match) are refused without a comparison; a right code typed with a space still works', async () => {
-      const { b, flow, flowId, code } = await atCodeStep();
-      const page = b.lastPage;
-      for (const junk of ['12345', '1234567', 'abcdef', '12 34 5x', '']) {
-        const res = await b.post(flow, { method: 'email-code', code: junk }, page);
-        assert.equal(res.statusCode, 400, JSON.stringify(junk));
-      }
-      assert.equal((await flowRow(tdb.db, flowId))?.code_failures, 0);
-      assert.equal((await b.post(flow, { method: 'email-code', code: `${code.slice(0, 3)} ${code.slice(3)}` }, page)).statusCode, 303, 'spaces are tolerated');
-    });
+    const fifth = await b.post(flow, { method: 'email-code', code: wrong(code, 5) }, page);
+    assert.equal(fifth.statusCode, 410);
+    assert.match(fifth.body, /Cette étape n’est plus valable/);
+    const sixth = await b.post(flow, { method: 'email-code', code }, page);
+    assert.equal(sixth.statusCode, 410, 'the right code is refused');
+    assert.equal((await b.get(flow)).statusCode, 410);
+    assert.equal((await b.post(`${flow}/send`, { method: 'email-code' }, page)).statusCode, 410, 'no new code for a dead flow');
+    const row = await flowRow(tdb.db, flowId);
+    assert.equal(row?.code_failures, 5);
+    assert.equal(row?.state, 'failed');
+    assert.ok(row?.ended_at);
+    assert.equal((await sessionsOf(tdb.db, c.accountId)).length, 0);
   });
-}
+
+  test('20 wrong codes in parallel on one flow: exactly 5 comparisons counted, the flow ended, the right code refused', async () => {
+    const { c, b, flow, flowId, code } = await atLoginCodeStep(t);
+    const token = csrfTokenIn(b.lastPage);
+    const seq = await auditSeq(tdb.db);
+    const guess = (n: number) => {
+      const body = form({ _csrf: token, method: 'email-code', code: wrong(code, n) });
+      return t.app.inject({ method: 'POST', url: flow, cookies: b.jar.cookies(), headers: body.headers, payload: body.payload, remoteAddress: b.ip });
+    };
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => guess(i + 1)));
+    const statuses = results.map((r) => r.statusCode);
+    // A refused guess re-reads its flow to show the page: if the others ended it meanwhile
+    // (PostgreSQL runs them side by side), that page is already “over” (410).
+    assert.ok(statuses.every((s) => s === 400 || s === 410), `statuses ${statuses.join(',')}`);
+    assert.ok(statuses.filter((s) => s === 400).length <= 4);
+    assert.equal(results.filter((r) => r.body.includes('Trop de codes incorrects ont été saisis')).length, 1, 'one guess exhausted the flow');
+
+    const row = await flowRow(tdb.db, flowId);
+    assert.equal(row?.code_failures, 5, 'never more than 5');
+    assert.equal(row?.state, 'failed');
+    assert.ok(row?.ended_at, 'the flow is ended');
+    const compared = (await auditSince(tdb.db, seq)).filter((e) => e.type === 'code.failed' && e.payload.flowId === flowId);
+    assert.equal(compared.length, 5, 'five comparisons, audited');
+    assert.deepEqual(compared.map((e) => e.payload.failures), [1, 2, 3, 4, 5]);
+
+    const body = form({ _csrf: token, method: 'email-code', code });
+    const right = await t.app.inject({ method: 'POST', url: flow, cookies: b.jar.cookies(), headers: body.headers, payload: body.payload });
+    assert.equal(right.statusCode, 410);
+    assert.equal((await sessionsOf(tdb.db, c.accountId)).length, 0);
+  });
+
+  test('malformed entries (which cannot match) are refused without a comparison; a right code typed with a space still works', async () => {
+    const { b, flow, flowId, code } = await atLoginCodeStep(t);
+    const page = b.lastPage;
+    for (const junk of ['12345', '1234567', 'abcdef', '12 34 5x', '']) {
+      const res = await b.post(flow, { method: 'email-code', code: junk }, page);
+      assert.equal(res.statusCode, 400, JSON.stringify(junk));
+    }
+    assert.equal((await flowRow(tdb.db, flowId))?.code_failures, 0);
+    assert.equal((await b.post(flow, { method: 'email-code', code: `${code.slice(0, 3)} ${code.slice(3)}` }, page)).statusCode, 303, 'spaces are tolerated');
+  });
+});

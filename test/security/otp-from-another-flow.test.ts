@@ -1,14 +1,13 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createFlow } from '../../src/auth/flows/flow.ts';
-import { ManualClock } from '../../src/clock.ts';
 import { system } from '../../src/db/contexts.ts';
 import { CSRF_COOKIE } from '../../src/web/csrf.ts';
-import { openDatabase, type OpenDatabase } from '../../src/db/open.ts';
-import { csrfTokenIn, testApp, type TestApp } from '../support/app.ts';
+import { csrfTokenIn } from '../support/app.ts';
 import { forgedPost } from '../support/attack-requests.ts';
 import { Browser, citizenWithPassword, lastCode, submitPassword, type Citizen } from '../support/login.ts';
 import { flowRow, sessionsOf } from '../support/rules-db.ts';
+import { useApp } from '../support/suites.ts';
 
 /**
  * A code used outside the flow that asked for it: the code of one login typed into another
@@ -16,16 +15,7 @@ import { flowRow, sessionsOf } from '../support/rules-db.ts';
  * Referer) driven from another browser. The code is bound to its flow and the flow to the
  * browser that started it: the other browser gets "not found" and spends nothing of the flow.
  */
-let db: OpenDatabase;
-let t: TestApp;
-before(async () => {
-  db = await openDatabase({ migrate: true });
-  t = await testApp({ db, clock: new ManualClock() });
-});
-after(async () => {
-  await t.close();
-  await db.close();
-});
+const { t, tdb } = useApp();
 
 /** The browser's flow at the code step, with a code sent; returns the code. */
 async function sendCode(b: Browser, c: Citizen, flow: string): Promise<string> {
@@ -49,9 +39,9 @@ describe('a code from another flow', () => {
       const crossed = await b.post(flowB, { method: 'email-code', code: codeA });
       assert.equal(crossed.statusCode, 400);
       assert.match(crossed.body, /Le code est incorrect/);
-      assert.equal((await flowRow(db, idOf(flowB)))?.code_failures, 1);
+      assert.equal((await flowRow(tdb.db, idOf(flowB)))?.code_failures, 1);
     }
-    assert.equal((await flowRow(db, idOf(a)))?.code_failures, 0, 'A spent nothing');
+    assert.equal((await flowRow(tdb.db, idOf(a)))?.code_failures, 0, 'A spent nothing');
     await b.get(a);
     assert.equal((await b.post(a, { method: 'email-code', code: codeA })).statusCode, 303);
   });
@@ -68,7 +58,7 @@ describe('a code from another flow', () => {
     await two.get(flowB);
     const codeB = await lastCode(t, c.accountId);
     if (codeA !== codeB) assert.equal((await two.post(flowB, { method: 'email-code', code: codeA })).statusCode, 400);
-    assert.equal((await sessionsOf(db, c.accountId)).length, 0);
+    assert.equal((await sessionsOf(tdb.db, c.accountId)).length, 0);
   });
 });
 
@@ -78,7 +68,7 @@ describe('a flow driven from another browser', () => {
     const victim = new Browser(t);
     const a = await submitPassword(victim, c);
     const code = await sendCode(victim, c, a);
-    const before = await flowRow(db, idOf(a));
+    const before = await flowRow(tdb.db, idOf(a));
 
     const attacker = new Browser(t);
     attacker.ip = '198.51.100.99';
@@ -94,8 +84,8 @@ describe('a flow driven from another browser', () => {
       assert.ok(!String(res.headers['set-cookie'] ?? '').includes('__Host-sesame-session='));
     }
     assert.equal(attacker.jar.get('__Host-sesame-session'), undefined);
-    assert.deepEqual(await flowRow(db, idOf(a)), before, 'flow A is untouched: no attempt spent, no code sent, not ended');
-    assert.equal((await sessionsOf(db, c.accountId)).length, 0);
+    assert.deepEqual(await flowRow(tdb.db, idOf(a)), before, 'flow A is untouched: no attempt spent, no code sent, not ended');
+    assert.equal((await sessionsOf(tdb.db, c.accountId)).length, 0);
 
     assert.equal((await victim.post(a, { method: 'email-code', code }, (await victim.get(a)).body)).statusCode, 303, 'the citizen finishes the login');
   });
@@ -109,7 +99,7 @@ describe('a flow driven from another browser', () => {
     await attacker.get('/login');
     const res = await forgedPost(t.app, a, { jar: attacker.jar, token: csrfTokenIn(victim.lastPage), fields: { method: 'email-code', code } });
     assert.equal(res.statusCode, 403);
-    assert.equal((await flowRow(db, idOf(a)))?.code_failures, 0);
+    assert.equal((await flowRow(tdb.db, idOf(a)))?.code_failures, 0);
   });
 
   test('an activation or recovery flow id of the same browser is “not found” on the login pages', async () => {
@@ -120,11 +110,11 @@ describe('a flow driven from another browser', () => {
     assert.ok(secret);
     const binding = t.app.csrfSigner.binding(secret);
     for (const kind of ['activation', 'recovery'] as const) {
-      const flow = await system(db, 'test', (tx) => createFlow(tx, t.clock, { kind, state: 'code', accountId: c.accountId, csrfBinding: binding, ttlSeconds: 1800 }));
+      const flow = await system(tdb.db, 'test', (tx) => createFlow(tx, t.clock, { kind, state: 'code', accountId: c.accountId, csrfBinding: binding, ttlSeconds: 1800 }));
       assert.equal((await b.get(`/login/${flow.id}`)).statusCode, 404, kind);
       assert.equal((await b.post(`/login/${flow.id}/send`, { method: 'email-code' }, (await b.get('/login')).body)).statusCode, 404, kind);
       assert.equal((await b.post(`/login/${flow.id}`, { method: 'email-code', code: '123456' }, (await b.get('/login')).body)).statusCode, 404, kind);
-      assert.deepEqual({ ...(await flowRow(db, flow.id)) }, { state: 'code', code_failures: 0, codes_sent: 0, ended_at: null, account_id: c.accountId });
+      assert.deepEqual({ ...(await flowRow(tdb.db, flow.id)) }, { state: 'code', code_failures: 0, codes_sent: 0, ended_at: null, account_id: c.accountId });
     }
   });
 });

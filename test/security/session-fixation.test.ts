@@ -1,13 +1,11 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { SESSION_COOKIE } from '../../src/auth/session-plugin.ts';
-import { ManualClock } from '../../src/clock.ts';
 import { system } from '../../src/db/contexts.ts';
-import { openDatabase, type OpenDatabase } from '../../src/db/open.ts';
-import { testApp, type TestApp } from '../support/app.ts';
 import { Browser, citizenWithPassword, lastCode, logIn, submitPassword } from '../support/login.ts';
 import { sessionsOf } from '../support/rules-db.ts';
+import { useApp } from '../support/suites.ts';
 
 /**
  * Session fixation: the attacker sets a session cookie in the victim's browser (a shared
@@ -15,21 +13,12 @@ import { sessionsOf } from '../support/rules-db.ts';
  * the authenticated session. A login always issues a new token; the planted one never becomes
  * the victim's; a token is dead once logged out.
  */
-let db: OpenDatabase;
-let t: TestApp;
-before(async () => {
-  db = await openDatabase({ migrate: true });
-  t = await testApp({ db, clock: new ManualClock() });
-});
-after(async () => {
-  await t.close();
-  await db.close();
-});
+const { t, tdb } = useApp();
 
 const tokenHash = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
 
 async function sessionWithHash(token: string): Promise<{ account_id: string; ended_at: Date | null } | undefined> {
-  return system(db, 'test', async (tx) => {
+  return system(tdb.db, 'test', async (tx) => {
     const { rows } = await tx.query<{ account_id: string; ended_at: Date | null }>(`SELECT account_id, ended_at FROM sessions WHERE token_hash = $1`, [tokenHash(token)]);
     return rows[0];
   });
@@ -96,7 +85,7 @@ describe('a session cookie planted before login', () => {
     await b.get(flow);
     assert.equal((await b.post(flow, { method: 'email-code', code: await lastCode(t, victim.accountId) })).statusCode, 303);
     assert.notEqual(b.jar.get(SESSION_COOKIE), planted);
-    const [session] = await sessionsOf(db, victim.accountId);
+    const [session] = await sessionsOf(tdb.db, victim.accountId);
     assert.ok(session);
     assert.ok(!Buffer.from(session.token_hash).equals(tokenHash(planted)));
     assert.equal(await sessionWithHash(planted), undefined);
@@ -122,7 +111,7 @@ describe('a token after logout', () => {
     assert.equal((await thief.get('/account')).statusCode, 303, 'still dead later');
     const row = await sessionWithHash(old);
     assert.ok(row?.ended_at);
-    assert.equal((await sessionsOf(db, c.accountId))[0]?.end_reason, 'logout');
+    assert.equal((await sessionsOf(tdb.db, c.accountId))[0]?.end_reason, 'logout');
   });
 
   test('logging in again after logout issues a new token; the old one stays dead', async () => {

@@ -115,3 +115,14 @@ export async function logIn(b: Browser, c: Citizen): Promise<LightMyRequestRespo
   assert.equal(res.headers.location, '/account');
   return res;
 }
+
+/** A browser at the code step of a new account's login, with the code sent: the flow's URL and id, and the code. */
+export async function atLoginCodeStep(t: TestApp): Promise<{ c: Citizen; b: Browser; flow: string; flowId: string; code: string }> {
+  const c = await citizenWithPassword(t);
+  const b = new Browser(t);
+  const flow = await submitPassword(b, c);
+  t.clock.advance(1000);
+  assert.equal((await b.post(`${flow}/send`, { method: 'email-code' })).statusCode, 303);
+  await b.get(flow);
+  return { c, b, flow, flowId: flow.slice('/login/'.length), code: await lastCode(t, c.accountId) };
+}

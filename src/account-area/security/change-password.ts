@@ -5,7 +5,7 @@ import { endAccountFlows } from '../../auth/flows/flow.ts';
 import { endOtherSessions, rotateSessionToken } from '../../auth/sessions.ts';
 import { beginAttempt, clientKey, forgiveAttempt, type ThrottleVerdict } from '../../auth/throttle.ts';
 import { citizen, system } from '../../db/contexts.ts';
-import { queueMail } from '../../mail/outbox.ts';
+import { queuePasswordChangedMail } from '../../mail/password-changed.ts';
 import type { MailLocale } from '../../mail/templates/types.ts';
 import type { ClientInfo } from '../../web/client.ts';
 import type { AccountDeps } from '../account-deps.ts';
@@ -84,12 +84,7 @@ export async function changePassword(deps: AccountDeps, input: ChangePasswordInp
     if (!(await sessionStillLive(tx, input.sessionId))) return { ok: false, reason: 'session-ended' };
     await setPasswordHash(tx, clock, accountId, hash);
     const sessionsEnded = await endOtherSessions(tx, clock, accountId, input.sessionId, 'password-changed', input.requestId);
-    await queueMail(tx, deps, {
-      accountId,
-      template: 'password-changed',
-      locale: input.locale,
-      params: { at: clock.now().toISOString(), browser: input.client.browser, os: input.client.os, via: 'change' },
-    });
+    await queuePasswordChangedMail(tx, deps, { accountId, locale: input.locale, at: clock.now(), client: input.client, via: 'change' });
     await audit(tx, clock, { type: 'password.changed', accountId, requestId: input.requestId, payload: { via: 'change', sessionsEnded } });
     return { ok: true, sessionsEnded, token: null };
   });

@@ -1,24 +1,16 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseNir } from '../../../accounts/nir.ts';
-import { formatTime } from '../../../mail/templates/time.ts';
-import { clientOf } from '../../../web/client.ts';
-import { csrfBinding } from '../../../web/csrf.ts';
-import { alert, field, narrow } from '../../../web/forms.ts';
-import type { SafeHtml } from '../../../web/html.ts';
-import { localeOf, t, type Locale, type MessageKey } from '../../../web/i18n.ts';
-import { sendPage } from '../../../web/layout.ts';
+import { field } from '../../../web/forms.ts';
+import { t, type Locale, type MessageKey } from '../../../web/i18n.ts';
 import type { AuthDeps } from '../../auth-deps.ts';
-import type { ThrottleVerdict } from '../../throttle.ts';
-import { sendRefusalMessageNonCommittal, verifyRefusalMessage } from '../code-messages.ts';
-import { codeStep, flowOver } from '../code-step-view.ts';
-import { readNewPassword } from '../new-password.ts';
+import { codeFlowRoutes } from '../code-flow/routes.ts';
+import type { FirstForm } from '../code-flow/spec.ts';
 import { parseBirthDate, type BirthDateProblem } from './birth-date.ts';
-import { activationFlow, resendActivationCode, verifyActivationCode } from './code-step.ts';
-import { completeActivation, passwordContext, type PasswordStepProblem } from './password-step.ts';
+import { finishActivation } from './finish.ts';
 import { requestActivation } from './request-step.ts';
-import { activationForm, choosePasswordPage, type ActivationFormOptions } from './views.ts';
+import { activationForm, type ActivationFormOptions } from './views.ts';
 
-const flowPath = (id: string): string => `/activate/${id}`;
+type Typed = Pick<ActivationFormOptions, 'nir' | 'birthDate' | 'errors'>;
 
 const DATE_ERRORS: Record<BirthDateProblem, MessageKey> = {
   required: 'activation.birthDate.required',
@@ -27,119 +19,31 @@ const DATE_ERRORS: Record<BirthDateProblem, MessageKey> = {
   future: 'activation.birthDate.future',
 };
 
+/** NIR and birth date, both given back as typed (the date as understood, once it is). */
+function readForm(deps: AuthDeps, request: FastifyRequest, locale: Locale): ReturnType<FirstForm<Typed>['read']> {
+  const nirTyped = field(request, 'nir', 40);
+  const dateTyped = field(request, 'birthDate', 40);
+  const nir = parseNir(nirTyped);
+  const date = parseBirthDate(dateTyped, deps.clock.now());
+  const birthDate = date.ok ? date.date : dateTyped;
+  if (!nir.ok || !date.ok) {
+    const errors = { nir: nir.ok ? undefined : nir.error.message[locale], birthDate: date.ok ? undefined : t(locale, DATE_ERRORS[date.problem]) };
+    return { ok: false, typed: { nir: nirTyped, birthDate, errors } };
+  }
+  return { ok: true, typed: { nir: nirTyped, birthDate }, start: (context) => requestActivation(deps, { ...context, nir: nir.nir.value, birthDate: date.date }) };
+}
+
 /**
  * Activation of an account created without a password: NIR + birth date, then the code sent
- * to the address on file, then the first password. Until the code, every answer is the same
- * whether anything matched.
+ * to the address on file, then the first password.
  */
 export async function activationRoutes(app: FastifyInstance, deps: AuthDeps): Promise<void> {
-  const { clock, policy, timeZone } = deps;
-
-  function over(request: FastifyRequest, reply: FastifyReply, problem: PasswordStepProblem | 'failed'): FastifyReply {
-    const locale = localeOf(request);
-    const status = problem === 'not-found' || problem === 'other-browser' ? 404 : 410;
-    return sendPage(reply, { request, locale, title: t(locale, 'flow.over.title'), main: narrow(flowOver(locale, '/activate', problem === 'failed')), status });
-  }
-
-  function form(request: FastifyRequest, reply: FastifyReply, o: Omit<ActivationFormOptions, 'request' | 'reply' | 'locale'> = {}, status = 200): FastifyReply {
-    const locale = localeOf(request);
-    return sendPage(reply, { request, locale, title: t(locale, 'activation.title'), main: narrow(activationForm({ request, reply, locale, ...o })), status });
-  }
-
-  function throttled(reply: FastifyReply, locale: Locale, verdict: Exclude<ThrottleVerdict, { ok: true }>): SafeHtml {
-    // Only the client counter applies here (no NIR is tried), and it always has an end.
-    const retryAt = 'retryAt' in verdict ? verdict.retryAt : new Date(clock.now().getTime() + policy.ipWindow * 1000);
-    reply.header('retry-after', Math.max(1, Math.ceil((retryAt.getTime() - clock.now().getTime()) / 1000)));
-    return alert('error', t(locale, 'login.throttled.title'), t(locale, 'activation.throttled', { time: formatTime(locale, retryAt.toISOString(), timeZone) }));
-  }
-
-  async function showFlow(request: FastifyRequest, reply: FastifyReply, flowId: string, status = 200, error?: string): Promise<FastifyReply> {
-    const locale = localeOf(request);
-    const loaded = await activationFlow(deps, flowId, csrfBinding(request, reply));
-    if (!loaded.ok) return over(request, reply, loaded.problem);
-    if (loaded.flow.state === 'choose-password') {
-      return sendPage(reply, { request, locale, title: t(locale, 'activation.choosePassword.title'), main: narrow(choosePasswordPage({ request, reply, locale, action: flowPath(flowId) })), status });
-    }
-    const main = narrow(
-      codeStep({
-        request,
-        reply,
-        locale,
-        timeZone,
-        policy,
-        flow: loaded.flow,
-        now: clock.now(),
-        verifyAction: flowPath(flowId),
-        sendAction: `${flowPath(flowId)}/send`,
-        // Never the masked address: the page must not tell whether the NIR and date matched.
-        maskedEmail: null,
-        codeExpiresAt: loaded.codeExpiresAt,
-        error,
-      }),
-    );
-    return sendPage(reply, { request, locale, title: t(locale, 'code.title'), main, status });
-  }
-
-  app.get('/activate', async (request, reply) => form(request, reply));
-
-  app.post('/activate', async (request, reply) => {
-    if (field(request, 'method') !== 'email-code') return reply.code(400).send();
-    const locale = localeOf(request);
-    const nirTyped = field(request, 'nir', 40);
-    const dateTyped = field(request, 'birthDate', 40);
-    const nir = parseNir(nirTyped);
-    const date = parseBirthDate(dateTyped, clock.now());
-    const birthDate = date.ok ? date.date : dateTyped;
-    if (!nir.ok || !date.ok) {
-      // Format problems only: they say nothing about any account.
-      const errors = { nir: nir.ok ? undefined : nir.error.message[locale], birthDate: date.ok ? undefined : t(locale, DATE_ERRORS[date.problem]) };
-      return form(request, reply, { nir: nirTyped, birthDate, errors }, 400);
-    }
-    const result = await requestActivation(deps, { nir: nir.nir.value, birthDate: date.date, client: clientOf(request), csrfBinding: csrfBinding(request, reply), locale, requestId: request.id });
-    if (result.ok) return reply.redirect(flowPath(result.flowId), 303);
-    return form(request, reply, { nir: nirTyped, birthDate, alert: throttled(reply, locale, result.verdict) }, 429);
-  });
-
-  app.get<{ Params: { flow: string } }>('/activate/:flow', async (request, reply) => showFlow(request, reply, request.params.flow));
-
-  app.post<{ Params: { flow: string } }>('/activate/:flow/send', async (request, reply) => {
-    const { flow } = request.params;
-    if (field(request, 'method') !== 'email-code') return reply.code(400).send();
-    const locale = localeOf(request);
-    const sent = await resendActivationCode(deps, { flowId: flow, csrfBinding: csrfBinding(request, reply), locale, client: clientOf(request), requestId: request.id });
-    if (sent.ok) return reply.redirect(flowPath(flow), 303);
-    if ('problem' in sent) return over(request, reply, sent.problem);
-    return showFlow(request, reply, flow, 429, sendRefusalMessageNonCommittal(locale, timeZone, sent.refusal, sent.retryAt));
-  });
-
-  // One address for the flow's two forms; the explicit method says which one was sent.
-  app.post<{ Params: { flow: string } }>('/activate/:flow', async (request, reply) => {
-    const { flow } = request.params;
-    const method = field(request, 'method');
-    const locale = localeOf(request);
-    const binding = csrfBinding(request, reply);
-
-    if (method === 'email-code') {
-      const result = await verifyActivationCode(deps, { flowId: flow, csrfBinding: binding, code: field(request, 'code', 40), requestId: request.id });
-      if (result.ok) return reply.redirect(flowPath(flow), 303);
-      if ('problem' in result) return over(request, reply, result.problem);
-      if (result.refusal === 'exhausted') return over(request, reply, 'failed');
-      return showFlow(request, reply, flow, 400, verifyRefusalMessage(locale, result.refusal, result.remaining));
-    }
-
-    if (method === 'password') {
-      const context = await passwordContext(deps, flow, binding);
-      if (!context.ok) return context.problem === 'wrong-state' ? reply.redirect(flowPath(flow), 303) : over(request, reply, context.problem);
-      const chosen = readNewPassword(request, locale, { nir: context.nir });
-      if (!chosen.ok) {
-        const main = narrow(choosePasswordPage({ request, reply, locale, action: flowPath(flow), errors: chosen.errors }));
-        return sendPage(reply, { request, locale, title: t(locale, 'activation.choosePassword.title'), main, status: 400 });
-      }
-      const done = await completeActivation(deps, { flowId: flow, csrfBinding: binding, password: chosen.password, nir: context.nir, locale, client: clientOf(request), requestId: request.id });
-      if (done.ok) return reply.redirect('/login?done=activated', 303);
-      return done.problem === 'wrong-state' ? reply.redirect(flowPath(flow), 303) : over(request, reply, done.problem);
-    }
-
-    return reply.code(400).send();
+  codeFlowRoutes(app, deps, {
+    kind: 'activation',
+    base: '/activate',
+    firstForm: { title: 'activation.title', throttled: 'activation.throttled', render: activationForm, read: (request, locale) => readForm(deps, request, locale) },
+    choosePassword: { title: 'activation.choosePassword.title', lead: 'activation.choosePassword.lead' },
+    finish: finishActivation,
+    doneUrl: '/login?done=activated',
   });
 }

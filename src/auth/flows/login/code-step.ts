@@ -1,5 +1,4 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { readEmail } from '../../../accounts/accounts.ts';
 import { audit } from '../../../audit/log.ts';
 import { system } from '../../../db/contexts.ts';
 import { queueMail } from '../../../mail/outbox.ts';
@@ -8,40 +7,9 @@ import type { Locale } from '../../../web/i18n.ts';
 import type { AuthDeps } from '../../auth-deps.ts';
 import { isKnownBrowser, rememberBrowser } from '../../known-browsers.ts';
 import { levelOf } from '../../levels.ts';
-import { currentCodeExpiry, sendCode, verifyCode, type SendRefusal, type VerifyRefusal } from '../../methods/email-code.ts';
+import { verifyCode, type VerifyRefusal } from '../../methods/email-code.ts';
 import { startSession } from '../../sessions.ts';
-import { maskEmail } from '../../mask-email.ts';
-import { advanceFlow, endFlow, loadFlow, type Flow, type FlowProblem } from '../flow.ts';
-
-/** What the second-step page shows. */
-export interface CodeStepState {
-  flow: Flow;
-  maskedEmail: string | null;
-  hasEmail: boolean;
-  codeExpiresAt: Date | null;
-}
-
-export async function codeStepState(deps: AuthDeps, flowId: string, csrfBinding: string): Promise<{ ok: true; state: CodeStepState } | { ok: false; problem: FlowProblem }> {
-  return system(deps.db, 'login', async (tx) => {
-    const loaded = await loadFlow(tx, deps.clock, flowId, { kind: 'login', csrfBinding });
-    if (!loaded.ok) return loaded;
-    const { flow } = loaded;
-    const email = flow.accountId ? await readEmail(tx, deps.ring, flow.accountId) : null;
-    return { ok: true, state: { flow, maskedEmail: email ? maskEmail(email) : null, hasEmail: email !== null, codeExpiresAt: await currentCodeExpiry(tx, flow, deps.policy) } };
-  });
-}
-
-export async function sendLoginCode(
-  deps: AuthDeps,
-  input: { flowId: string; csrfBinding: string; locale: Locale; client: ClientInfo; requestId: string },
-): Promise<{ ok: true } | { ok: false; problem: FlowProblem } | { ok: false; refusal: SendRefusal; retryAt?: Date }> {
-  return system(deps.db, 'login', async (tx) => {
-    const loaded = await loadFlow(tx, deps.clock, input.flowId, { kind: 'login', csrfBinding: input.csrfBinding });
-    if (!loaded.ok) return loaded;
-    const sent = await sendCode(tx, deps, loaded.flow, { purpose: 'login', locale: input.locale, browser: input.client.browser, os: input.client.os, requestId: input.requestId });
-    return sent.ok ? { ok: true } : { ok: false, refusal: sent.reason, retryAt: sent.retryAt };
-  });
-}
+import { advanceFlow, endFlow, loadFlow, type FlowProblem } from '../flow.ts';
 
 export type CompleteResult =
   | { ok: true; token: string; accountId: string }

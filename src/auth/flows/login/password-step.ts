@@ -5,7 +5,7 @@ import { audit } from '../../../audit/log.ts';
 import { system } from '../../../db/contexts.ts';
 import type { ClientInfo } from '../../../web/client.ts';
 import type { AuthDeps } from '../../auth-deps.ts';
-import { beginAttempt, clientKey, forgiveAttempt, type ThrottleVerdict } from '../../throttle.ts';
+import { beginAttempt, clientKey, forgiveAttempt, knownBrowserSubject, type ThrottleVerdict } from '../../throttle.ts';
 import { createFlow } from '../flow.ts';
 
 export type PasswordStepResult =
@@ -20,28 +20,37 @@ export type PasswordStepResult =
  */
 export async function passwordStep(
   deps: AuthDeps,
-  input: { nir: string; password: string; client: ClientInfo; csrfBinding: string; requestId: string },
+  input: {
+    nir: string;
+    password: string;
+    client: ClientInfo;
+    csrfBinding: string;
+    requestId: string;
+    /** Whether this browser already logged in to the account (device cookie). */
+    knownBrowser?: (accountId: string) => boolean;
+  },
 ): Promise<PasswordStepResult> {
   const { db, ring, clock, policy, verifier } = deps;
   const parsed = parseNir(input.nir);
   const nir = parsed.ok ? parsed.nir.value : null;
-  const subject = nir ? nirIndex(ring, nir) : null;
+  const nirSubject = nir ? nirIndex(ring, nir) : null;
   const client = clientKey(ring.macKey, input.client.ip);
 
   // Committed before hashing, so that other processes see the attempt while it is computed.
   const before = await system(db, 'login', async (tx) => {
+    const account = nir ? await findAccountByNir(tx, ring, nir) : null;
+    const subject = nirSubject && account && input.knownBrowser?.(account.id) ? knownBrowserSubject(ring.macKey, nirSubject) : nirSubject;
     const verdict = await beginAttempt(tx, clock, policy, subject, client);
     if (!verdict.ok) {
       await audit(tx, clock, { type: 'login.throttled', accountId: null, requestId: input.requestId, payload: { reason: verdict.reason, step: 'login' } });
-      return { verdict, account: null, stored: null };
+      return { verdict, account: null, stored: null, subject };
     }
-    const account = nir ? await findAccountByNir(tx, ring, nir) : null;
     const stored = account?.status === 'active' ? await passwordHash(tx, account.id) : null;
-    return { verdict, account, stored };
+    return { verdict, account, stored, subject };
   });
   if (!before.verdict.ok) return { ok: false, reason: 'throttled', verdict: before.verdict };
 
-  const { account, stored } = before;
+  const { account, stored, subject } = before;
   const result = await verifier.verify(stored, input.password);
   // Hashed outside any transaction too: a rehash doubles the cost of this one login only.
   const rehash = result.ok && result.needsRehash ? await verifier.hasher.hash(input.password) : null;

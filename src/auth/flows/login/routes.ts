@@ -8,12 +8,13 @@ import { alert, field, narrow } from '../../../web/forms.ts';
 import { localeOf, t, type Locale } from '../../../web/i18n.ts';
 import { sendPage } from '../../../web/layout.ts';
 import type { AuthDeps } from '../../auth-deps.ts';
+import { isKnownBrowser } from '../../known-browsers.ts';
 import { clearSessionCookie, forgetSession, setSessionCookie } from '../../session-plugin.ts';
 import { endSession } from '../../sessions.ts';
-import { sendRefusalMessage, verifyRefusalMessage } from '../code-messages.ts';
-import { codeStep, flowOver } from '../code-step-view.ts';
-import type { FlowProblem } from '../flow.ts';
-import { codeStepState, completeLogin, sendLoginCode } from './code-step.ts';
+import { sendRefusalMessage } from '../code-messages.ts';
+import { answerRefusedCode, codeForm, codePageRoutes, sendCodePage, sendFlowOver, type CodePageSpec } from '../code-routes.ts';
+import { codeStepState } from '../code-step.ts';
+import { completeLogin } from './code-step.ts';
 import { passwordStep } from './password-step.ts';
 import { isLoginNotice, loginFailed, loginForm } from './views.ts';
 
@@ -24,37 +25,16 @@ export async function loginRoutes(app: FastifyInstance, deps: AuthDeps): Promise
   const { clock, policy, timeZone } = deps;
   const title = (locale: Locale): string => t(locale, 'login.title');
 
-  function over(request: FastifyRequest, reply: FastifyReply, problem: FlowProblem | 'failed'): FastifyReply {
-    const locale = localeOf(request);
-    const status = problem === 'not-found' || problem === 'other-browser' ? 404 : 410;
-    return sendPage(reply, { request, locale, title: t(locale, 'flow.over.title'), main: narrow(flowOver(locale, '/login', problem === 'failed')), status });
-  }
-
   async function showCodeStep(request: FastifyRequest, reply: FastifyReply, flowId: string, status = 200, error?: string): Promise<FastifyReply> {
     const locale = localeOf(request);
-    const loaded = await codeStepState(deps, flowId, csrfBinding(request, reply));
-    if (!loaded.ok) return over(request, reply, loaded.problem);
+    const loaded = await codeStepState(deps, 'login', flowId, csrfBinding(request, reply), true);
+    if (!loaded.ok) return sendFlowOver(request, reply, '/login', loaded.problem);
     const { state } = loaded;
-    const main = narrow(
-      state.hasEmail
-        ? codeStep({
-            request,
-            reply,
-            locale,
-            timeZone,
-            policy,
-            flow: state.flow,
-            now: clock.now(),
-            verifyAction: flowPath(flowId),
-            sendAction: `${flowPath(flowId)}/send`,
-            maskedEmail: state.maskedEmail,
-            codeExpiresAt: state.codeExpiresAt,
-            error,
-          })
-        : alert('warning', t(locale, 'code.title'), t(locale, 'code.noEmail')),
-    );
-    return sendPage(reply, { request, locale, title: t(locale, 'code.title'), main, status });
+    const content = state.hasEmail ? codeForm(request, reply, deps, flowPath(flowId), state, error) : alert('warning', t(locale, 'code.title'), t(locale, 'code.noEmail'));
+    return sendCodePage(request, reply, content, status);
   }
+  // Login tells the address it sends to, and why nothing was sent: the password already matched.
+  const codePage: CodePageSpec = { kind: 'login', base: '/login', show: showCodeStep, sendRefusal: sendRefusalMessage };
 
   app.get('/login', async (request, reply) => {
     if (await request.session()) return reply.redirect('/account', 303);
@@ -67,7 +47,14 @@ export async function loginRoutes(app: FastifyInstance, deps: AuthDeps): Promise
     const locale = localeOf(request);
     const nir = field(request, 'nir', 40);
     if (field(request, 'method') !== 'password') return reply.code(400).send();
-    const result = await passwordStep(deps, { nir, password: normalisePassword(field(request, 'password', 1000)), client: clientOf(request), csrfBinding: csrfBinding(request, reply), requestId: request.id });
+    const result = await passwordStep(deps, {
+      nir,
+      password: normalisePassword(field(request, 'password', 1000)),
+      client: clientOf(request),
+      csrfBinding: csrfBinding(request, reply),
+      requestId: request.id,
+      knownBrowser: (accountId) => isKnownBrowser(request, deps.ring.macKey, accountId),
+    });
     if (result.ok) return reply.redirect(flowPath(result.flowId), 303);
     let error = loginFailed(locale);
     let status = 401;
@@ -83,17 +70,7 @@ export async function loginRoutes(app: FastifyInstance, deps: AuthDeps): Promise
     return sendPage(reply, { request, locale, title: title(locale), main: narrow(loginForm({ request, reply, locale, nir, error })), status });
   });
 
-  app.get<{ Params: { flow: string } }>('/login/:flow', async (request, reply) => showCodeStep(request, reply, request.params.flow));
-
-  app.post<{ Params: { flow: string } }>('/login/:flow/send', async (request, reply) => {
-    const { flow } = request.params;
-    if (field(request, 'method') !== 'email-code') return reply.code(400).send();
-    const locale = localeOf(request);
-    const sent = await sendLoginCode(deps, { flowId: flow, csrfBinding: csrfBinding(request, reply), locale, client: clientOf(request), requestId: request.id });
-    if (sent.ok) return reply.redirect(flowPath(flow), 303);
-    if ('problem' in sent) return over(request, reply, sent.problem);
-    return showCodeStep(request, reply, flow, 429, sendRefusalMessage(locale, timeZone, sent.refusal, sent.retryAt));
-  });
+  codePageRoutes(app, deps, codePage);
 
   app.post<{ Params: { flow: string } }>('/login/:flow', async (request, reply) => {
     const { flow } = request.params;
@@ -104,9 +81,7 @@ export async function loginRoutes(app: FastifyInstance, deps: AuthDeps): Promise
       setSessionCookie(reply, result.token, policy);
       return reply.redirect('/account', 303);
     }
-    if ('problem' in result) return over(request, reply, result.problem);
-    if (result.refusal === 'exhausted') return over(request, reply, 'failed');
-    return showCodeStep(request, reply, flow, 400, verifyRefusalMessage(locale, result.refusal, result.remaining));
+    return answerRefusedCode(request, reply, codePage, flow, result);
   });
 
   app.post('/logout', async (request, reply) => {
