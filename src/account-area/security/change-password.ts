@@ -80,20 +80,22 @@ export async function changePassword(deps: AccountDeps, input: ChangePasswordInp
   if (next.password === input.currentPassword) return { ok: false, reason: 'same-as-current' };
   const hash = await verifier.hasher.hash(next.password);
 
+  // Flows and token hashes are out of the citizen's reach, so this part runs in a system
+  // context, and first: if the change below then fails, pending logins were ended and the
+  // browser lost its session, both on the safe side; the reverse order could leave a copied
+  // cookie alive after the password changed.
+  const token = await system(db, 'password-change', async (tx) => {
+    const ended = await endAccountFlows(tx, clock, accountId);
+    if (ended > 0) await audit(tx, clock, { type: 'flows.ended', accountId, requestId: input.requestId, payload: { count: ended, reason: 'password-changed' } });
+    return rotateSessionToken(tx, input.sessionId);
+  });
   const changed = await citizen(db, accountId, async (tx): Promise<ChangePasswordResult> => {
     if (!(await sessionStillLive(tx, input.sessionId))) return { ok: false, reason: 'session-ended' };
     await setPasswordHash(tx, clock, accountId, hash);
     const sessionsEnded = await endOtherSessions(tx, clock, accountId, input.sessionId, 'password-changed', input.requestId);
     await queuePasswordChangedMail(tx, deps, { accountId, locale: input.locale, at: clock.now(), client: input.client, via: 'change' });
     await audit(tx, clock, { type: 'password.changed', accountId, requestId: input.requestId, payload: { via: 'change', sessionsEnded } });
-    return { ok: true, sessionsEnded, token: null };
+    return { ok: true, sessionsEnded, token };
   });
-  if (!changed.ok) return changed;
-  // Flows and token hashes are out of the citizen's reach: the system context finishes the job.
-  const token = await system(db, 'password-change', async (tx) => {
-    const ended = await endAccountFlows(tx, clock, accountId);
-    if (ended > 0) await audit(tx, clock, { type: 'flows.ended', accountId, requestId: input.requestId, payload: { count: ended, reason: 'password-changed' } });
-    return rotateSessionToken(tx, input.sessionId);
-  });
-  return { ...changed, token };
+  return changed;
 }
