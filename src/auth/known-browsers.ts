@@ -4,7 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 /**
  * Like FranceConnect's device cookie: the browser remembers which accounts logged in from
  * it, as HMACs of account ids (nothing a reader of the cookie can turn back into a person).
- * A login from a browser without the account's mark sends a "new browser" notification.
+ * A login from a browser without the account's mark sends a "new browser" notification; a
+ * browser with it keeps its own password-failure counter (see knownBrowserSubject).
  */
 export const KNOWN_BROWSER_COOKIE = '__Host-sesame-browser';
 const MAX_ACCOUNTS = 10;

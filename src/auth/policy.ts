@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Argon2Params } from '../crypto/passwords.ts';
+import { DEFAULT_ARGON2, type Argon2Params } from '../crypto/passwords.ts';
 
 /**
  * Every rule of the login, in one place, each overridable from the environment
@@ -49,7 +49,7 @@ export const DEFAULT_AUTH_POLICY: AuthPolicy = {
   ipWindow: 15 * 60,
   sessionIdle: 30 * 60,
   sessionAbsolute: 12 * 60 * 60,
-  argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
+  argon2: DEFAULT_ARGON2,
 };
 
 /** Environment variable → policy field. */

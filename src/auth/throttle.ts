@@ -104,7 +104,7 @@ export async function forgiveAttempt(tx: Tx, subject: Buffer, client: Buffer): P
  */
 export const knownBrowserSubject = (macKey: Buffer, subject: Buffer): Buffer => hmac(macKey, `known-browser-throttle\u0000${subject.toString('hex')}`);
 
-/** After a recovery by email code, the account may log in again, from anywhere. */
+/** After a recovery or an activation by email code, the account may log in again, from anywhere. */
 export async function clearAccountThrottle(tx: Tx, subject: Buffer, macKey?: Buffer): Promise<void> {
   const subjects = macKey ? [subject, knownBrowserSubject(macKey, subject)] : [subject];
   await tx.query(`DELETE FROM login_throttle WHERE subject = ANY($1::bytea[])`, [subjects]);

@@ -19,7 +19,6 @@ export interface InputOptions {
   autocomplete?: string;
   inputmode?: 'numeric' | 'text' | 'email';
   maxlength?: number;
-  pattern?: string;
   /** Only the first field of a page, so that screen readers still start at the top. */
   autofocus?: boolean;
 }
@@ -31,7 +30,7 @@ export function input(o: InputOptions): SafeHtml {
   <label class="fr-label" for="${o.id}">${o.label}${o.hint ? html`<span class="fr-hint-text">${o.hint}</span>` : ''}</label>
   <input class="fr-input${o.error ? ' fr-input--error' : ''}" id="${o.id}" name="${o.id}" type="${o.type ?? 'text'}"${o.value ? html` value="${o.value}"` : ''}${
     o.autocomplete ? html` autocomplete="${o.autocomplete}"` : ''
-  }${o.inputmode ? html` inputmode="${o.inputmode}"` : ''}${o.maxlength ? html` maxlength="${o.maxlength}"` : ''}${o.pattern ? html` pattern="${o.pattern}"` : ''}${
+  }${o.inputmode ? html` inputmode="${o.inputmode}"` : ''}${o.maxlength ? html` maxlength="${o.maxlength}"` : ''}${
     o.autofocus ? html` autofocus` : ''
   } aria-describedby="${messages}" spellcheck="false" autocapitalize="off">
   <div class="fr-messages-group" id="${messages}" aria-live="polite">${o.error ? html`<p class="fr-message fr-message--error">${o.error}</p>` : ''}</div>

@@ -3,7 +3,7 @@ import { passwordHash, setPasswordHash } from '../../accounts/credentials.ts';
 import { audit } from '../../audit/log.ts';
 import { endAccountFlows } from '../../auth/flows/flow.ts';
 import { endOtherSessions, rotateSessionToken } from '../../auth/sessions.ts';
-import { beginAttempt, clientKey, forgiveAttempt, type ThrottleVerdict } from '../../auth/throttle.ts';
+import { beginAttempt, clientKey, forgiveAttempt, knownBrowserSubject, type ThrottleVerdict } from '../../auth/throttle.ts';
 import { citizen, system } from '../../db/contexts.ts';
 import { queuePasswordChangedMail } from '../../mail/password-changed.ts';
 import type { MailLocale } from '../../mail/templates/types.ts';
@@ -35,6 +35,8 @@ export interface ChangePasswordInput {
   client: ClientInfo;
   locale: MailLocale;
   requestId: string;
+  /** The browser carries the account's mark (device cookie): its guesses use its own counter, as at login. */
+  knownBrowser: boolean;
 }
 
 /**
@@ -42,10 +44,11 @@ export interface ChangePasswordInput {
  * alone is not enough (a stolen cookie must not let anyone lock the owner out), the current
  * password is required and its guesses count against the same throttle as the login's.
  *
- * Everything about the account runs in the citizen context; only the throttle bookkeeping,
- * whose table no citizen may touch, runs in a system context. Hashes are computed outside any
- * transaction, and a throttled attempt computes none. On success the other sessions end (one
- * of them may be the thief's) and the owner is told by mail, in the same transaction.
+ * Everything about the account runs in the citizen context; the throttle bookkeeping, the
+ * ending of pending flows and the new session token, whose tables no citizen may write, run
+ * in a system context. Hashes are computed outside any transaction, and a throttled attempt
+ * computes none. On success the other sessions end (one of them may be the thief's) and the
+ * owner is told by mail, in the same transaction.
  */
 export async function changePassword(deps: AccountDeps, input: ChangePasswordInput): Promise<ChangePasswordResult> {
   const { db, ring, clock, policy, verifier } = deps;
@@ -58,7 +61,8 @@ export async function changePassword(deps: AccountDeps, input: ChangePasswordInp
   });
   if (!known) return { ok: false, reason: 'session-ended' };
 
-  const subject = nirIndex(ring, known.nir);
+  const nirSubject = nirIndex(ring, known.nir);
+  const subject = input.knownBrowser ? knownBrowserSubject(ring.macKey, nirSubject) : nirSubject;
   const client = clientKey(ring.macKey, input.client.ip);
   // Committed before hashing, like the login's password step, so that parallel guesses all count.
   const verdict = await system(db, 'password-change', async (tx) => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { normalisePassword } from '../../accounts/password-policy.ts';
 import { readNewPassword } from '../../auth/flows/new-password.ts';
+import { isKnownBrowser } from '../../auth/known-browsers.ts';
 import { clearSessionCookie, forgetSession, setSessionCookie } from '../../auth/session-plugin.ts';
 import type { Session } from '../../auth/sessions.ts';
 import { citizen } from '../../db/contexts.ts';
@@ -60,6 +61,7 @@ export async function securityRoutes(app: FastifyInstance, deps: AccountDeps): P
       client: clientOf(request),
       locale,
       requestId: request.id,
+      knownBrowser: isKnownBrowser(request, deps.ring.macKey, session.accountId),
     });
     if (result.ok) {
       if (result.token) setSessionCookie(reply, result.token, deps.policy);

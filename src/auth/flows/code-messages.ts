@@ -10,15 +10,6 @@ export function sendRefusalMessage(locale: Locale, timeZone: string, refusal: Se
   return t(locale, 'code.noEmail');
 }
 
-/**
- * For the flows that must not tell whether the NIR matched (activation, recovery): only an
- * account has an hourly limit or an address to miss, so those refusals read like the
- * flow's own limit, the one a flow without account reaches too.
- */
-export function sendRefusalMessageNonCommittal(locale: Locale, timeZone: string, refusal: SendRefusal, retryAt: Date | undefined): string {
-  return sendRefusalMessage(locale, timeZone, refusal === 'account-limit' || refusal === 'no-email' ? 'flow-limit' : refusal, retryAt);
-}
-
 /** What the code step says when the code typed is refused, in every flow. */
 export function verifyRefusalMessage(locale: Locale, refusal: VerifyRefusal, remaining: number): string {
   if (refusal === 'malformed') return t(locale, 'code.malformed');

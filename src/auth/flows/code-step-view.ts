@@ -29,7 +29,6 @@ export interface CodeStepOptions {
   maskedEmail: string | null;
   codeExpiresAt: Date | null;
   error?: string;
-  notice?: string;
 }
 
 export function codeStep(o: CodeStepOptions): SafeHtml {
@@ -49,7 +48,7 @@ export function codeStep(o: CodeStepOptions): SafeHtml {
   }
 </form>`;
 
-  const feedback = html`${o.error ? alert('error', o.error) : ''}${o.notice ? alert('info', o.notice) : ''}`;
+  const feedback = o.error ? alert('error', o.error) : '';
   if (o.flow.codesSent === 0) {
     return html`<h1>${t(o.locale, 'code.title')}</h1>
 ${feedback}

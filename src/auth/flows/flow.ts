@@ -117,10 +117,10 @@ export async function endFlow(tx: Tx, clock: Clock, flowId: string, state: strin
  * Ends every open flow of the account: after a change of password, a login that was
  * waiting for its email code was started with the old password and must not complete.
  */
-export async function endAccountFlows(tx: Tx, clock: Clock, accountId: string, except: string | null = null): Promise<number> {
+export async function endAccountFlows(tx: Tx, clock: Clock, accountId: string): Promise<number> {
   const { rows } = await tx.query<{ id: string }>(
-    `UPDATE auth_flows SET state = 'superseded', ended_at = $2 WHERE account_id = $1 AND ended_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid) RETURNING id`,
-    [accountId, clock.now(), except],
+    `UPDATE auth_flows SET state = 'superseded', ended_at = $2 WHERE account_id = $1 AND ended_at IS NULL RETURNING id`,
+    [accountId, clock.now()],
   );
   if (rows.length > 0) {
     await tx.query(`UPDATE one_time_codes SET revoked_at = $2 WHERE flow_id = ANY($1::uuid[]) AND used_at IS NULL AND revoked_at IS NULL`, [rows.map((r) => r.id), clock.now()]);

@@ -35,8 +35,8 @@ function codeMac(ring: KeyRing, flowId: string, code: string): Buffer {
 export type SendRefusal = 'cooldown' | 'flow-limit' | 'account-limit' | 'no-email';
 
 /**
- * The account's budgets, checked only where the citizen proved the password (login): there a
- * refusal may be shown. Activation and recovery answer anyone who types a NIR, so there a
+ * The account's budgets. Only where the citizen proved the password (login) may a refusal
+ * be shown. Activation and recovery answer anyone who types a NIR, so there a
  * refusal is silent (the flow counts a send and nothing goes out): the page must read the
  * same for every NIR, and nobody may use these pages to spend a victim's login budget or
  * fill their mailbox. Both budgets are counted apart for the same reason.

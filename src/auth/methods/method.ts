@@ -8,5 +8,3 @@ export type MethodId = (typeof METHOD_IDS)[number];
 
 export const isMethodId = (value: unknown): value is MethodId => typeof value === 'string' && (METHOD_IDS as readonly string[]).includes(value);
 
-/** What a method answered: done, or refused with a reason code for audit and the page. */
-export type MethodResult<Reason extends string> = { ok: true } | { ok: false; reason: Reason };

@@ -17,7 +17,6 @@ export const en: Messages = {
   'layout.tagline': 'Your account for online public services',
   'layout.menu': 'Menu',
   'layout.close': 'Close',
-  'layout.languageLabel': 'Choose the language',
   'layout.switchTo': 'Français',
   'layout.switchToTitle': 'Lire cette page en français',
   'layout.footerBrandTitle': 'Back to the home page - {service}',

@@ -19,7 +19,6 @@ export const fr = {
   'layout.tagline': 'Votre compte pour les services publics en ligne',
   'layout.menu': 'Menu',
   'layout.close': 'Fermer',
-  'layout.languageLabel': 'Choisir la langue',
   'layout.switchTo': 'English',
   'layout.switchToTitle': 'Read this page in English',
   'layout.footerBrandTitle': 'Retour à l’accueil - {service}',

@@ -17,7 +17,6 @@ export const loginEn: Record<keyof typeof loginFr, string> = {
   'login.activated': 'Your account is activated. You can now sign in with your new password.',
   'login.passwordReset': 'Your password has been changed. You can sign in with the new password.',
   'login.loggedOut': 'You are signed out.',
-  'login.sessionEnded': 'Your session has ended. Please sign in again.',
 
   'code.title': 'Confirm it is you',
   'code.willSend': 'To finish signing in, we will send a 6-digit code to your email address {email}.',

@@ -16,7 +16,6 @@ export const loginFr = {
   'login.activated': 'Votre compte est activé. Vous pouvez vous connecter avec votre nouveau mot de passe.',
   'login.passwordReset': 'Votre mot de passe a été changé. Vous pouvez vous connecter avec le nouveau mot de passe.',
   'login.loggedOut': 'Vous êtes déconnecté.',
-  'login.sessionEnded': 'Votre session a pris fin. Connectez-vous à nouveau.',
 
   'code.title': 'Vérification de votre identité',
   'code.willSend': 'Pour finir la connexion, nous allons envoyer un code à 6 chiffres à votre adresse électronique {email}.',

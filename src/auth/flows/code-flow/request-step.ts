@@ -6,7 +6,7 @@ import type { Locale } from '../../../web/i18n.ts';
 import type { AuthDeps } from '../../auth-deps.ts';
 import { sendCode } from '../../methods/email-code.ts';
 import { clientAllowed, clientKey, type ThrottleVerdict } from '../../throttle.ts';
-import { createFlow, endFlow, type Flow } from '../flow.ts';
+import { createFlow, type Flow } from '../flow.ts';
 import type { CodeFlowKind } from './spec.ts';
 
 /** What every first form passes on, besides its own fields. */
@@ -40,17 +40,11 @@ export async function requestCodeFlow(
     const matched = await o.match(tx);
 
     const mail = { purpose: kind, locale: input.locale, browser: input.client.browser, os: input.client.os, requestId: input.requestId } as const;
-    const start = (accountId: string | null): Promise<Flow> => createFlow(tx, clock, { kind, state: 'code', accountId, csrfBinding: input.csrfBinding, ttlSeconds: policy.flowTtl });
-    let flow = await start(matched);
+    const flow = await createFlow(tx, clock, { kind, state: 'code', accountId: matched, csrfBinding: input.csrfBinding, ttlSeconds: policy.flowTtl });
+    // A new flow is under its cooldown and its limit, and outside login an account over its
+    // budget (or without an address) is held back silently: nothing here can be refused.
     const sent = await sendCode(tx, deps, flow, mail);
-    if (!sent.ok && flow.accountId !== null) {
-      // No address on file, or the account's hourly limit reached: go on with a flow without
-      // account, so the page is the one anyone gets (the refusal itself is audited).
-      await endFlow(tx, clock, flow.id, 'refused');
-      flow = await start(null);
-      // A new flow without account is never refused: it has sent nothing yet.
-      await sendCode(tx, deps, flow, mail);
-    }
+    if (!sent.ok) throw new Error(`a new ${kind} flow was refused a code (${sent.reason})`);
     await audit(tx, clock, o.requested(flow));
     return { ok: true, flowId: flow.id };
   });

@@ -5,7 +5,7 @@ import { field, narrow } from '../../../web/forms.ts';
 import { localeOf, t } from '../../../web/i18n.ts';
 import { sendPage } from '../../../web/layout.ts';
 import type { AuthDeps } from '../../auth-deps.ts';
-import { sendRefusalMessageNonCommittal } from '../code-messages.ts';
+import { sendRefusalMessage } from '../code-messages.ts';
 import { answerRefusedCode, codeForm, codePageRoutes, sendCodePage, sendFlowOver, type CodePageSpec } from '../code-routes.ts';
 import { codeStepState } from '../code-step.ts';
 import { readNewPassword } from '../new-password.ts';
@@ -39,7 +39,7 @@ export function codeFlowRoutes<Typed>(app: FastifyInstance, deps: AuthDeps, spec
     return sendCodePage(request, reply, codeForm(request, reply, deps, flowUrl(flowId), loaded.state, error), status);
   }
 
-  const codePage: CodePageSpec = { kind, base, show, sendRefusal: sendRefusalMessageNonCommittal, whileAt: 'code' };
+  const codePage: CodePageSpec = { kind, base, show, sendRefusal: sendRefusalMessage, whileAt: 'code' };
   codePageRoutes(app, deps, codePage);
 
   // One address for the flow's two forms; the explicit method says which one was sent.

@@ -4,12 +4,11 @@ import type { SafeHtml } from '../../../web/html.ts';
 import { t, type Locale, type MessageKey } from '../../../web/i18n.ts';
 import { fieldset, startForm } from '../start-form-view.ts';
 
-export type LoginNotice = 'activated' | 'password-reset' | 'logged-out' | 'session-ended';
+export type LoginNotice = 'activated' | 'password-reset' | 'logged-out';
 const NOTICES: Record<LoginNotice, MessageKey> = {
   activated: 'login.activated',
   'password-reset': 'login.passwordReset',
   'logged-out': 'login.loggedOut',
-  'session-ended': 'login.sessionEnded',
 };
 export const isLoginNotice = (v: unknown): v is LoginNotice => typeof v === 'string' && Object.hasOwn(NOTICES, v);
 
