@@ -24,6 +24,17 @@ export class KeyFileError extends Error {
 
 export class KeyRing {
   #file: KeyFile;
+  // Decoded once per key: the same Buffer each time lets crypto/mac.ts keep its KeyObject
+  // (a login computes dozens of MACs). Callers must not write into these Buffers.
+  readonly #decoded = new Map<string, Buffer>();
+  #decode(base64: string): Buffer {
+    let k = this.#decoded.get(base64);
+    if (!k) {
+      k = Buffer.from(base64, 'base64');
+      this.#decoded.set(base64, k);
+    }
+    return k;
+  }
   constructor(file: KeyFile) {
     if (!(file.kek.current in file.kek.keys)) throw new KeyFileError(`kek.current names ${file.kek.current}, which is not in kek.keys`);
     this.#file = file;
@@ -37,13 +48,13 @@ export class KeyRing {
   kek(id: string): Buffer {
     const k = this.#file.kek.keys[id];
     if (!k) throw new KeyFileError(`key-encryption key ${id} is not in the key file`);
-    return Buffer.from(k, 'base64');
+    return this.#decode(k);
   }
   get blindIndexKey(): Buffer {
-    return Buffer.from(this.#file.blindIndexKey, 'base64');
+    return this.#decode(this.#file.blindIndexKey);
   }
   get macKey(): Buffer {
-    return Buffer.from(this.#file.macKey, 'base64');
+    return this.#decode(this.#file.macKey);
   }
   /** A new ring with a fresh current KEK; older KEKs stay until nothing is wrapped by them. */
   withNewKek(id: string): KeyRing {
@@ -61,6 +72,7 @@ export class KeyRing {
    */
   adopt(other: KeyRing): void {
     this.#file = other.#file;
+    this.#decoded.clear();
   }
   toJSON(): KeyFile {
     return this.#file;
