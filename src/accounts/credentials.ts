@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { Tx } from '../db/contexts.ts';
 import { newId } from '../crypto/random.ts';
+import type { AccountStatus } from './accounts.ts';
 
 /** Stores (or replaces) the account's password hash. The hash is computed outside any transaction. */
 export async function setPasswordHash(tx: Tx, clock: Clock, accountId: string, hash: string): Promise<void> {
@@ -15,4 +16,13 @@ export async function setPasswordHash(tx: Tx, clock: Clock, accountId: string, h
 export async function passwordHash(tx: Tx, accountId: string): Promise<string | null> {
   const { rows } = await tx.query<{ secret: string }>(`SELECT secret FROM credentials WHERE account_id = $1 AND kind = 'password'`, [accountId]);
   return rows[0]?.secret ?? null;
+}
+
+/** The account a NIR index names, with its password hash if any: one statement for the login's hot path. */
+export async function accountWithPasswordByNirIndex(tx: Tx, nirIndex: Buffer): Promise<{ id: string; status: AccountStatus; secret: string | null } | null> {
+  const { rows } = await tx.query<{ id: string; status: AccountStatus; secret: string | null }>(
+    `SELECT a.id, a.status, c.secret FROM accounts a LEFT JOIN credentials c ON c.account_id = a.id AND c.kind = 'password' WHERE a.nir_index = $1`,
+    [nirIndex],
+  );
+  return rows[0] ?? null;
 }

@@ -11,6 +11,8 @@ export type Context =
 
 export interface Tx extends Queryable {
   readonly context: Context;
+  /** Runs `task` once the transaction's work is done, just before it commits (and not at all if it fails first). */
+  beforeCommit(task: () => Promise<void>): void;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -21,7 +23,12 @@ async function run<T>(db: Database, context: Context, role: string, fn: (tx: Tx)
   const accountId = context.kind === 'citizen' ? context.accountId : '';
   const name = context.kind === 'citizen' ? 'sesame:citizen' : `sesame:system:${context.reason}`;
   const setup = `SET LOCAL ROLE ${role}; SELECT set_config('sesame.account_id', '${accountId}', true), set_config('application_name', '${name}', true)`;
-  return db.transaction((q) => fn({ context, query: (sql, params) => q.query(sql, params) }), { trusted: setup });
+  return db.transaction(async (q) => {
+    const tasks: (() => Promise<void>)[] = [];
+    const result = await fn({ context, query: (sql, params) => q.query(sql, params), beforeCommit: (task) => void tasks.push(task) });
+    for (const task of tasks) await task();
+    return result;
+  }, { trusted: setup });
 }
 
 /** A transaction that sees and changes only this account's rows (row-level security). */

@@ -99,19 +99,25 @@ export async function loadFlow(tx: Tx, clock: Clock, id: string, expect: { kind:
 
 /** Moves the flow to its next state, recording a completed method if one was. */
 export async function advanceFlow(tx: Tx, flow: Flow, state: string, completed?: MethodId): Promise<Flow> {
-  const methods = completed && !flow.completedMethods.includes(completed) ? [...flow.completedMethods, completed] : flow.completedMethods;
+  const methods = completed ? withMethod(flow, completed) : flow.completedMethods;
   await tx.query(`UPDATE auth_flows SET state = $2, completed_methods = $3 WHERE id = $1`, [flow.id, state, methods]);
   return { ...flow, state, completedMethods: methods };
 }
 
-/** Ends the flow for good (done, failed): its id answers "ended" from now on. */
-export async function endFlow(tx: Tx, clock: Clock, flowId: string, state: string): Promise<void> {
+/**
+ * Ends the flow for good (done, failed): its id answers "ended" from now on. `completed`, the
+ * flow with the method that just finished it, is recorded in the same statement.
+ */
+export async function endFlow(tx: Tx, clock: Clock, flowId: string, state: string, completed?: readonly MethodId[]): Promise<void> {
   await tx.query(
     `WITH revoked AS (UPDATE one_time_codes SET revoked_at = $3 WHERE flow_id = $1 AND used_at IS NULL AND revoked_at IS NULL)
-     UPDATE auth_flows SET state = $2, ended_at = $3 WHERE id = $1`,
-    [flowId, state, clock.now()],
+     UPDATE auth_flows SET state = $2, ended_at = $3, completed_methods = coalesce($4, completed_methods) WHERE id = $1`,
+    [flowId, state, clock.now(), completed ?? null],
   );
 }
+
+/** The flow's methods with one more (once). */
+export const withMethod = (flow: Flow, method: MethodId): MethodId[] => (flow.completedMethods.includes(method) ? flow.completedMethods : [...flow.completedMethods, method]);
 
 /**
  * Ends every open flow of the account: after a change of password, a login that was

@@ -9,7 +9,7 @@ import { isKnownBrowser, rememberBrowser } from '../../known-browsers.ts';
 import { levelOf } from '../../levels.ts';
 import { verifyCode, type VerifyRefusal } from '../../methods/email-code.ts';
 import { startSession } from '../../sessions.ts';
-import { advanceFlow, endFlow, loadFlow, type FlowProblem } from '../flow.ts';
+import { endFlow, loadFlow, withMethod, type FlowProblem } from '../flow.ts';
 
 export type CompleteResult =
   | { ok: true; token: string; accountId: string }
@@ -33,12 +33,12 @@ export async function completeLogin(
     if (!loaded.ok) return loaded;
     const checked = await verifyCode(tx, deps, loaded.flow, input.code, request.id);
     if (!checked.ok) return { ok: false, refusal: checked.reason, remaining: checked.remaining };
-    const flow = await advanceFlow(tx, loaded.flow, 'done', 'email-code');
-    const level = levelOf(flow.completedMethods);
-    const accountId = flow.accountId;
+    const completed = withMethod(loaded.flow, 'email-code');
+    const level = levelOf(completed);
+    const accountId = loaded.flow.accountId;
     // A code only verifies for a flow with an account; both hold by construction.
     if (!level || !accountId) throw new Error('login flow completed without a level or an account');
-    await endFlow(tx, clock, flow.id, 'done');
+    await endFlow(tx, clock, loaded.flow.id, 'done', completed);
     const now = clock.now();
     const { token, session } = await startSession(tx, deps, {
       accountId,

@@ -1,5 +1,5 @@
-import { findAccountByNir, nirIndex } from '../../../accounts/accounts.ts';
-import { passwordHash, setPasswordHash } from '../../../accounts/credentials.ts';
+import { nirIndex } from '../../../accounts/accounts.ts';
+import { accountWithPasswordByNirIndex, setPasswordHash } from '../../../accounts/credentials.ts';
 import { parseNir } from '../../../accounts/nir.ts';
 import { audit } from '../../../audit/log.ts';
 import { system } from '../../../db/contexts.ts';
@@ -38,14 +38,15 @@ export async function passwordStep(
 
   // Committed before hashing, so that other processes see the attempt while it is computed.
   const before = await system(db, 'login', async (tx) => {
-    const account = nir ? await findAccountByNir(tx, ring, nir) : null;
+    const found = nirSubject ? await accountWithPasswordByNirIndex(tx, nirSubject) : null;
+    const account = found ? { id: found.id, status: found.status } : null;
     const subject = nirSubject && account && input.knownBrowser?.(account.id) ? knownBrowserSubject(ring.macKey, nirSubject) : nirSubject;
     const verdict = await beginAttempt(tx, clock, policy, subject, client);
     if (!verdict.ok) {
       await audit(tx, clock, { type: 'login.throttled', accountId: null, requestId: input.requestId, payload: { reason: verdict.reason, step: 'login' } });
       return { verdict, account: null, stored: null, subject };
     }
-    const stored = account?.status === 'active' ? await passwordHash(tx, account.id) : null;
+    const stored = found?.status === 'active' ? found.secret : null;
     return { verdict, account, stored, subject };
   });
   if (!before.verdict.ok) return { ok: false, reason: 'throttled', verdict: before.verdict };
