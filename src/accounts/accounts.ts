@@ -147,11 +147,21 @@ export async function readAccount(tx: Tx, ring: KeyRing, accountId: string): Pro
   };
 }
 
-/** Only the email on file, decrypted (mails, masked display): the rest of the account stays sealed. */
-export async function readEmail(tx: Tx, ring: KeyRing, accountId: string): Promise<string | null> {
-  const { rows } = await tx.query<{ email: Uint8Array | null }>(`SELECT email FROM accounts WHERE id = $1`, [accountId]);
-  const blob = rows[0]?.email;
+/** The encrypted columns a flow may need alone. */
+export type SealedField = 'nir' | 'birth_date' | 'email';
+
+/**
+ * One field of the account, decrypted, the rest left sealed (a mail's recipient, the birth
+ * date an activation compares, the NIR a new password must not contain). Null when the field
+ * is empty, or the account is missing or shredded.
+ */
+export async function readField(tx: Tx, ring: KeyRing, accountId: string, field: SealedField): Promise<string | null> {
+  // `field` comes from the closed union above, never from a request.
+  const { rows } = await tx.query<Record<SealedField, Uint8Array | null>>(`SELECT ${field} FROM accounts WHERE id = $1`, [accountId]);
+  const blob = rows[0]?.[field];
   if (!blob) return null;
   const cipher = await accountCipher(tx, ring, accountId);
-  return cipher ? cipher.decrypt('email', Buffer.from(blob)) : null;
+  return cipher ? cipher.decrypt(field, Buffer.from(blob)) : null;
 }
+
+export const readEmail = (tx: Tx, ring: KeyRing, accountId: string): Promise<string | null> => readField(tx, ring, accountId, 'email');

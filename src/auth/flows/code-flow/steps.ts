@@ -1,4 +1,4 @@
-import { accountCipher } from '../../../accounts/account-keys.ts';
+import { readField } from '../../../accounts/accounts.ts';
 import { system, type Tx } from '../../../db/contexts.ts';
 import type { ClientInfo } from '../../../web/client.ts';
 import type { Locale } from '../../../web/i18n.ts';
@@ -34,11 +34,9 @@ export async function checkCode(
 export type PasswordStepProblem = FlowProblem | 'wrong-state' | 'account-changed';
 
 async function nirOf(tx: Tx, deps: AuthDeps, kind: CodeFlowKind, accountId: string): Promise<string> {
-  const { rows } = await tx.query<{ nir: Uint8Array }>(`SELECT nir FROM accounts WHERE id = $1`, [accountId]);
-  const blob = rows[0]?.nir;
-  const cipher = blob ? await accountCipher(tx, deps.ring, accountId) : null;
-  if (!blob || !cipher) throw new Error(`${kind} flow for an account that cannot be read`);
-  return cipher.decrypt('nir', Buffer.from(blob));
+  const nir = await readField(tx, deps.ring, accountId, 'nir');
+  if (!nir) throw new Error(`${kind} flow for an account that cannot be read`);
+  return nir;
 }
 
 /** A flow that may take the password; only the code opens this state, so it has an account. */
