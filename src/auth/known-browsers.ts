@@ -1,4 +1,5 @@
 import { hmac } from '../crypto/mac.ts';
+import { hostCookie } from '../web/cookies.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
@@ -24,5 +25,5 @@ export const isKnownBrowser = (request: FastifyRequest, macKey: Buffer, accountI
 export function rememberBrowser(request: FastifyRequest, reply: FastifyReply, macKey: Buffer, accountId: string): void {
   const mark = markFor(macKey, accountId);
   const value = [mark, ...marks(request).filter((m) => m !== mark)].slice(0, MAX_ACCOUNTS).join('.');
-  reply.setCookie(KNOWN_BROWSER_COOKIE, value, { path: '/', secure: true, httpOnly: true, sameSite: 'lax', maxAge: 400 * 24 * 3600 });
+  reply.setCookie(KNOWN_BROWSER_COOKIE, value, hostCookie(400 * 24 * 3600));
 }

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/database.ts';
 import { system } from '../db/contexts.ts';
+import { hostCookie } from '../web/cookies.ts';
 import type { AuthPolicy } from './policy.ts';
 import { resolveSession, type Session } from './sessions.ts';
 
@@ -19,11 +20,11 @@ const resolved = new WeakMap<FastifyRequest, Promise<Session | null>>();
 
 export function setSessionCookie(reply: FastifyReply, token: string, policy: AuthPolicy): void {
   // __Host-: Secure, Path=/, no Domain, so no subdomain can plant or read it (fixation).
-  reply.setCookie(SESSION_COOKIE, token, { path: '/', secure: true, httpOnly: true, sameSite: 'lax', maxAge: policy.sessionAbsolute });
+  reply.setCookie(SESSION_COOKIE, token, hostCookie(policy.sessionAbsolute));
 }
 
 export function clearSessionCookie(reply: FastifyReply): void {
-  reply.clearCookie(SESSION_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'lax' });
+  reply.clearCookie(SESSION_COOKIE, hostCookie());
 }
 
 /** Forget the session looked up earlier in this request (it was just ended or replaced). */

@@ -15,7 +15,8 @@ export interface Tx extends Queryable {
   beforeCommit(task: () => Promise<void>): void;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A lower-case UUID, as PostgreSQL prints them and as ids travel in our URLs. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const REASON = /^[a-z][a-z0-9-]*(:[a-z0-9-]+)*$/;
 
 async function run<T>(db: Database, context: Context, role: string, fn: (tx: Tx) => Promise<T>): Promise<T> {

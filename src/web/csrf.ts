@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { hmac } from '../crypto/mac.ts';
+import { hostCookie } from './cookies.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { randomToken } from '../crypto/random.ts';
@@ -52,7 +53,7 @@ function secretFor(request: FastifyRequest, reply: FastifyReply): string {
   let secret = issued.get(request) ?? cookieSecret(request);
   if (!secret) {
     secret = randomToken(32);
-    reply.setCookie(CSRF_COOKIE, secret, { path: '/', secure: true, httpOnly: true, sameSite: 'lax' });
+    reply.setCookie(CSRF_COOKIE, secret, hostCookie());
   }
   issued.set(request, secret);
   return secret;

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { hostCookie } from './cookies.ts';
 import { en } from './messages/en.ts';
 import { fr, type MessageKey, type Messages } from './messages/fr.ts';
 
@@ -70,7 +71,7 @@ export const i18nPlugin = fp(
     app.addHook('onRequest', async (request, reply) => {
       const chosen = queryLang(request);
       if (chosen && request.cookies[LANG_COOKIE] !== chosen) {
-        reply.setCookie(LANG_COOKIE, chosen, { path: '/', secure: true, httpOnly: true, sameSite: 'lax', maxAge: 365 * 24 * 3600 });
+        reply.setCookie(LANG_COOKIE, chosen, hostCookie(365 * 24 * 3600));
       }
     });
   },

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
-import type { Tx } from '../../db/contexts.ts';
+import { UUID, type Tx } from '../../db/contexts.ts';
 import { newId } from '../../crypto/random.ts';
 import type { Level } from '../levels.ts';
 import type { MethodId } from '../methods/method.ts';
@@ -78,7 +78,6 @@ export async function createFlow(
 
 export type FlowProblem = 'not-found' | 'expired' | 'ended' | 'other-browser';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const sameBinding = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
