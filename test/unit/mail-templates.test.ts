@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { renderMail, renderStored, MailRenderError } from '../../src/mail/render.ts';
 import { templateNames, type MailTemplateName, type MailTemplates } from '../../src/mail/templates/catalogue.ts';
 import { escapeHtml } from '../../src/mail/templates/layout.ts';
-import { formatDateTime, formatTime } from '../../src/mail/templates/time.ts';
+import { formatDateTime, formatTime } from '../../src/time-format.ts';
 import { containsLink } from '../../src/mail/no-links.ts';
 import { MAIL_LOCALES } from '../../src/mail/templates/types.ts';
 

@@ -5,7 +5,7 @@ import { isKnownBrowser } from '../../auth/known-browsers.ts';
 import { clearSessionCookie, forgetSession, setSessionCookie } from '../../auth/session-plugin.ts';
 import type { Session } from '../../auth/sessions.ts';
 import { citizen } from '../../db/contexts.ts';
-import { formatTime } from '../../mail/templates/time.ts';
+import { formatTime } from '../../time-format.ts';
 import { clientOf } from '../../web/client.ts';
 import { alert, field } from '../../web/forms.ts';
 import type { SafeHtml } from '../../web/html.ts';

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Level } from '../../auth/levels.ts';
 import { newPasswordForm } from '../../auth/flows/new-password-view.ts';
-import { formatDateTime } from '../../mail/templates/time.ts';
+import { formatDateTime } from '../../time-format.ts';
 import { csrfField } from '../../web/csrf.ts';
 import { alert, input } from '../../web/forms.ts';
 import { html, type SafeHtml } from '../../web/html.ts';

@@ -1,4 +1,4 @@
-import { formatTime } from '../../mail/templates/time.ts';
+import { formatTime } from '../../time-format.ts';
 import { t, type Locale } from '../../web/i18n.ts';
 import type { SendRefusal, VerifyRefusal } from '../methods/email-code.ts';
 

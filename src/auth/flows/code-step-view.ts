@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { formatTime } from '../../mail/templates/time.ts';
+import { formatTime } from '../../time-format.ts';
 import { csrfField } from '../../web/csrf.ts';
 import { alert } from '../../web/forms.ts';
 import { input } from '../../web/forms.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { describeDevice, deviceParams, isoInstant } from './device.ts';
-import { formatDateTime } from './time.ts';
+import { formatDateTime } from '../../time-format.ts';
 import { defineTemplate, mailText } from './types.ts';
 
 export interface NewBrowserLoginParams {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { MailSite } from '../site.ts';
 import { describeDevice, deviceParams, isoInstant } from './device.ts';
-import { formatDateTime, formatTime } from './time.ts';
+import { formatDateTime, formatTime } from '../../time-format.ts';
 import { defineTemplate, type MailContent, type Paragraph } from './types.ts';
 
 export type OneTimeCodePurpose = 'login' | 'activation' | 'recovery' | 'password-change';

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { formatTime } from '../../../mail/templates/time.ts';
+import { formatTime } from '../../../time-format.ts';
 import { clientOf } from '../../../web/client.ts';
 import { csrfBinding } from '../../../web/csrf.ts';
 import { alert, field, narrow } from '../../../web/forms.ts';

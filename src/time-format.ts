@@ -1,22 +1,24 @@
-import type { MailLocale } from './types.ts';
 
 /**
- * Heures et dates des mails, dans le fuseau du site (un mail n'a pas le fuseau du lecteur).
+ * Heures et dates des mails et des pages, dans le fuseau du site (un mail n'a pas le fuseau du lecteur).
  * Assemblées à partir des parties d'Intl plutôt que de son texte, qui change d'une version d'ICU
  * à l'autre (virgules, espaces insécables) : le même instant donne toujours le même texte.
- * Times and dates in mails, in the site's zone (a mail does not know the reader's). Built from
+ * Times and dates in mails and pages, in the site's zone (a mail does not know the reader's). Built from
  * Intl's parts rather than its text, which changes between ICU versions: stable output.
  */
-const TAG: Record<MailLocale, string> = { fr: 'fr-FR', en: 'en-GB' };
-const AT: Record<MailLocale, string> = { fr: 'à', en: 'at' };
+/** Same languages as pages and mails. */
+type TimeLocale = 'fr' | 'en';
+
+const TAG: Record<TimeLocale, string> = { fr: 'fr-FR', en: 'en-GB' };
+const AT: Record<TimeLocale, string> = { fr: 'à', en: 'at' };
 // En français, le premier du mois s'écrit « 1er ». / French writes the first of the month "1er".
-const dayOf = (locale: MailLocale, day: string | undefined): string => (locale === 'fr' && day === '1' ? '1er' : (day ?? ''));
+const dayOf = (locale: TimeLocale, day: string | undefined): string => (locale === 'fr' && day === '1' ? '1er' : (day ?? ''));
 
 type Part = 'weekday' | 'day' | 'month' | 'year' | 'hour' | 'minute';
 
 // Building a DateTimeFormat costs far more than using one; pages format times on every view.
 const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(locale: MailLocale, timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+function formatter(locale: TimeLocale, timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
   const key = `${locale}|${timeZone}|${JSON.stringify(options)}`;
   let f = formatters.get(key);
   if (!f) {
@@ -26,7 +28,7 @@ function formatter(locale: MailLocale, timeZone: string, options: Intl.DateTimeF
   return f;
 }
 
-function partsOf(locale: MailLocale, iso: string, timeZone: string, options: Intl.DateTimeFormatOptions): Partial<Record<Part, string>> {
+function partsOf(locale: TimeLocale, iso: string, timeZone: string, options: Intl.DateTimeFormatOptions): Partial<Record<Part, string>> {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) throw new RangeError('not a date');
   const out: Partial<Record<Part, string>> = {};
@@ -37,13 +39,13 @@ function partsOf(locale: MailLocale, iso: string, timeZone: string, options: Int
 }
 
 /** "14:05", 24-hour clock, in the given IANA zone. */
-export function formatTime(locale: MailLocale, iso: string, timeZone: string): string {
+export function formatTime(locale: TimeLocale, iso: string, timeZone: string): string {
   const { hour, minute } = partsOf(locale, iso, timeZone, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   return `${hour}:${minute}`;
 }
 
 /** fr "lundi 23 novembre 2026 à 14:05", en "Monday 23 November 2026 at 14:05". */
-export function formatDateTime(locale: MailLocale, iso: string, timeZone: string): string {
+export function formatDateTime(locale: TimeLocale, iso: string, timeZone: string): string {
   const { weekday, day, month, year } = partsOf(locale, iso, timeZone, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
   return `${weekday} ${dayOf(locale, day)} ${month} ${year} ${AT[locale]} ${formatTime(locale, iso, timeZone)}`;
 }
