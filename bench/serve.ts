@@ -35,7 +35,8 @@ let app: FastifyInstance;
 if (kind === 'sesame' || kind === 'login') {
   const db = await openDatabase({ databaseUrl, migrate: true });
   const deps: AppDeps = {
-    config: loadConfig({ LOG_LEVEL: 'silent' }),
+    // SESAME_ARGON2_* pass through: a cheap hash leaves the rest of a login to profile.
+    config: loadConfig({ LOG_LEVEL: 'silent', ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('SESAME_ARGON2_'))) }),
     db,
     ring: KeyRing.generate('kek-bench'),
     clock: kind === 'login' ? systemClock : new ManualClock(),

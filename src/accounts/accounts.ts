@@ -121,15 +121,17 @@ interface AccountRow extends Record<string, unknown> {
 
 /** Reads and decrypts an account; null if it does not exist, is not visible, or was shredded. */
 export async function readAccount(tx: Tx, ring: KeyRing, accountId: string): Promise<Account | null> {
-  const { rows } = await tx.query<AccountRow>(
-    `SELECT id, status, created_at, nir, given_names, family_name, birth_date, birth_place, gender, email, phone, postal_address
-       FROM accounts WHERE id = $1`,
-    [accountId],
-  );
+  // Both statements leave together (one round trip); the key is only used if the row is there.
+  const [{ rows }, cipher] = await Promise.all([
+    tx.query<AccountRow>(
+      `SELECT id, status, created_at, nir, given_names, family_name, birth_date, birth_place, gender, email, phone, postal_address
+         FROM accounts WHERE id = $1`,
+      [accountId],
+    ),
+    accountCipher(tx, ring, accountId),
+  ]);
   const row = rows[0];
-  if (!row) return null;
-  const cipher = await accountCipher(tx, ring, accountId);
-  if (!cipher) return null;
+  if (!row || !cipher) return null;
   const dec = (field: string, blob: Uint8Array | null): string | null => (blob === null ? null : cipher.decrypt(field, Buffer.from(blob)));
   return {
     id: row.id,
@@ -157,11 +159,12 @@ export type SealedField = 'nir' | 'birth_date' | 'email';
  */
 export async function readField(tx: Tx, ring: KeyRing, accountId: string, field: SealedField): Promise<string | null> {
   // `field` comes from the closed union above, never from a request.
-  const { rows } = await tx.query<Record<SealedField, Uint8Array | null>>(`SELECT ${field} FROM accounts WHERE id = $1`, [accountId]);
+  const [{ rows }, cipher] = await Promise.all([
+    tx.query<Record<SealedField, Uint8Array | null>>(`SELECT ${field} FROM accounts WHERE id = $1`, [accountId]),
+    accountCipher(tx, ring, accountId),
+  ]);
   const blob = rows[0]?.[field];
-  if (!blob) return null;
-  const cipher = await accountCipher(tx, ring, accountId);
-  return cipher ? cipher.decrypt(field, Buffer.from(blob)) : null;
+  return blob && cipher ? cipher.decrypt(field, Buffer.from(blob)) : null;
 }
 
 export const readEmail = (tx: Tx, ring: KeyRing, accountId: string): Promise<string | null> => readField(tx, ring, accountId, 'email');

@@ -6,7 +6,7 @@ import type { AccountStatus } from './accounts.ts';
 /** Stores (or replaces) the account's password hash. The hash is computed outside any transaction. */
 export async function setPasswordHash(tx: Tx, clock: Clock, accountId: string, hash: string): Promise<void> {
   const now = clock.now();
-  await tx.query(
+  tx.send(
     `INSERT INTO credentials (id, account_id, kind, secret, created_at, updated_at) VALUES ($1, $2, 'password', $3, $4, $4)
      ON CONFLICT (account_id) WHERE kind = 'password' DO UPDATE SET secret = EXCLUDED.secret, updated_at = EXCLUDED.updated_at`,
     [newId(), accountId, hash, now],

@@ -11,8 +11,8 @@ export function actorOf(tx: Tx, operator?: string): string {
 /**
  * Appends an event in the caller's transaction, so the event exists if and only if the change
  * it records does. The events of one transaction are written together, in order, just before
- * it commits: one statement, and the chain's lock (taken by the database trigger, which
- * computes seq, prev_hash and hash) held only from there to the commit.
+ * it commits: one statement, sent with the COMMIT, and the chain's lock (taken by the database
+ * trigger, which computes seq, prev_hash and hash) held only from there to the commit.
  */
 export async function audit(tx: Tx, clock: Clock, event: AuditEvent, operator?: string): Promise<void> {
   let rows = pending.get(tx);
@@ -26,9 +26,9 @@ export async function audit(tx: Tx, clock: Clock, event: AuditEvent, operator?: 
 
 const pending = new WeakMap<Tx, unknown[][]>();
 
-async function writeEvents(tx: Tx, rows: unknown[][]): Promise<void> {
+function writeEvents(tx: Tx, rows: unknown[][]): void {
   const values = rows.map((_, i) => `($${i * 6 + 1}, $${i * 6 + 2}, $${i * 6 + 3}, $${i * 6 + 4}, $${i * 6 + 5}, $${i * 6 + 6}, 0, ''::bytea, ''::bytea)`);
-  await tx.query(
+  tx.send(
     `INSERT INTO audit_log (occurred_at, type, account_id, actor, request_id, payload, seq, prev_hash, hash) VALUES ${values.join(', ')}`,
     rows.flat(),
   );

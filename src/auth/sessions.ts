@@ -48,7 +48,7 @@ export async function startSession(
   const token = randomToken(32);
   const now = clock.now();
   const expiresAt = new Date(now.getTime() + policy.sessionAbsolute * 1000);
-  await tx.query(
+  tx.send(
     `INSERT INTO sessions (id, account_id, token_hash, level, amr, auth_time, client, created_at, last_seen_at, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)`,
     [id, input.accountId, tokenHash(token), input.level, input.amr, input.authTime, cipher.encryptJson(`session:${id}`, input.client), now, expiresAt],
@@ -94,7 +94,7 @@ export async function resolveSession(tx: Tx, deps: { clock: Clock; policy: AuthP
   let lastSeenAt = row.last_seen_at;
   if (now - lastSeenAt.getTime() >= TOUCH_EVERY_MS) {
     lastSeenAt = new Date(now);
-    await tx.query(`UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND ended_at IS NULL`, [row.id, lastSeenAt]);
+    tx.send(`UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND ended_at IS NULL`, [row.id, lastSeenAt]);
   }
   return {
     id: row.id,

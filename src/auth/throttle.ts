@@ -48,53 +48,56 @@ export function accountDelaySeconds(policy: AuthPolicy, failures: number): numbe
 export async function beginAttempt(tx: Tx, clock: Clock, policy: AuthPolicy, subject: Buffer | null, client: Buffer): Promise<ThrottleVerdict> {
   const now = clock.now();
   const windowStart = new Date(now.getTime() - policy.ipWindow * 1000);
-  const { rows: c } = await tx.query<{ window_start: Date; failures: number }>(
-    `INSERT INTO client_throttle AS t (client_key, window_start, failures) VALUES ($1, $2, 0)
-     ON CONFLICT (client_key) DO UPDATE SET
-       window_start = CASE WHEN t.window_start <= $3 THEN $2 ELSE t.window_start END,
-       failures = CASE WHEN t.window_start <= $3 THEN 0 ELSE t.failures END
-     RETURNING window_start, failures`,
-    [client, now, windowStart],
-  );
+  // Both rows are created if missing and locked, client first (the order forgiveAttempt
+  // keeps), in one round trip. Without a row to lock, parallel first attempts would all read
+  // "no failure" and write back the same count; the lock serialises them, and the upsert
+  // returns the row as the previous holder left it.
+  const [{ rows: c }, locked] = await Promise.all([
+    tx.query<{ window_start: Date; failures: number }>(
+      `INSERT INTO client_throttle AS t (client_key, window_start, failures) VALUES ($1, $2, 0)
+       ON CONFLICT (client_key) DO UPDATE SET
+         window_start = CASE WHEN t.window_start <= $3 THEN $2 ELSE t.window_start END,
+         failures = CASE WHEN t.window_start <= $3 THEN 0 ELSE t.failures END
+       RETURNING window_start, failures`,
+      [client, now, windowStart],
+    ),
+    subject
+      ? tx.query<{ consecutive_failures: number; blocked_until: Date | null }>(
+          `INSERT INTO login_throttle AS t (subject, consecutive_failures, last_failure_at) VALUES ($1, 0, $2)
+           ON CONFLICT (subject) DO UPDATE SET subject = t.subject RETURNING consecutive_failures, blocked_until`,
+          [subject, now],
+        )
+      : null,
+  ]);
   const clientRow = c[0] as { window_start: Date; failures: number };
   if (clientRow.failures >= policy.ipMaxFailures) {
     return { ok: false, reason: 'client', retryAt: new Date(clientRow.window_start.getTime() + policy.ipWindow * 1000) };
   }
 
   if (subject) {
-    // The row must exist before it can be locked: without it, parallel first attempts would
-    // all read "no failure" and write back the same count. The lock then serialises them.
-    await tx.query(
-      `INSERT INTO login_throttle (subject, consecutive_failures, last_failure_at) VALUES ($1, 0, $2) ON CONFLICT (subject) DO NOTHING`,
-      [subject, now],
-    );
-    const { rows } = await tx.query<{ consecutive_failures: number; blocked_until: Date | null }>(
-      `SELECT consecutive_failures, blocked_until FROM login_throttle WHERE subject = $1 FOR UPDATE`,
-      [subject],
-    );
-    const row = rows[0];
+    const row = locked?.rows[0];
     if (row && row.consecutive_failures >= policy.accountRecoveryAfter) return { ok: false, reason: 'recovery-required' };
     if (row?.blocked_until && row.blocked_until.getTime() > now.getTime()) return { ok: false, reason: 'account-delay', retryAt: row.blocked_until };
     const failures = (row?.consecutive_failures ?? 0) + 1;
     const delay = accountDelaySeconds(policy, failures);
-    await tx.query(`UPDATE login_throttle SET consecutive_failures = $2, last_failure_at = $3, blocked_until = $4 WHERE subject = $1`, [
+    tx.send(`UPDATE login_throttle SET consecutive_failures = $2, last_failure_at = $3, blocked_until = $4 WHERE subject = $1`, [
       subject,
       failures,
       now,
       delay > 0 ? new Date(now.getTime() + delay * 1000) : null,
     ]);
   }
-  await tx.query(`UPDATE client_throttle SET failures = failures + 1 WHERE client_key = $1`, [client]);
+  tx.send(`UPDATE client_throttle SET failures = failures + 1 WHERE client_key = $1`, [client]);
   return { ok: true };
 }
 
 /** The password was right: the account counter starts again and the client is not blamed. */
-export async function forgiveAttempt(tx: Tx, subject: Buffer, client: Buffer): Promise<void> {
+export function forgiveAttempt(tx: Tx, subject: Buffer, client: Buffer): void {
   // Same lock order as beginAttempt (client row, then subject row): no deadlock between a
   // login being forgiven and another starting. The row is reset, not deleted, so that an
   // attempt waiting on its lock still finds it and counts.
-  await tx.query(`UPDATE client_throttle SET failures = greatest(failures - 1, 0) WHERE client_key = $1`, [client]);
-  await tx.query(`UPDATE login_throttle SET consecutive_failures = 0, blocked_until = NULL WHERE subject = $1`, [subject]);
+  tx.send(`UPDATE client_throttle SET failures = greatest(failures - 1, 0) WHERE client_key = $1`, [client]);
+  tx.send(`UPDATE login_throttle SET consecutive_failures = 0, blocked_until = NULL WHERE subject = $1`, [subject]);
 }
 
 /**

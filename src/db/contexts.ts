@@ -1,4 +1,4 @@
-import type { Database, Queryable } from './database.ts';
+import type { Database, Transaction } from './database.ts';
 
 /**
  * No context, no data (DESIGN principle 2). Each context is one transaction whose role is
@@ -9,10 +9,10 @@ export type Context =
   | { readonly kind: 'citizen'; readonly accountId: string }
   | { readonly kind: 'system'; readonly reason: string };
 
-export interface Tx extends Queryable {
+export interface Tx extends Transaction {
   readonly context: Context;
-  /** Runs `task` once the transaction's work is done, just before it commits (and not at all if it fails first). */
-  beforeCommit(task: () => Promise<void>): void;
+  /** Runs `task` once the transaction's work is done, just before it commits (and not at all if it fails first); it send()s what it writes. */
+  beforeCommit(task: () => void): void;
 }
 
 /** A lower-case UUID, as PostgreSQL prints them and as ids travel in our URLs. */
@@ -25,9 +25,9 @@ async function run<T>(db: Database, context: Context, role: string, fn: (tx: Tx)
   const name = context.kind === 'citizen' ? 'sesame:citizen' : `sesame:system:${context.reason}`;
   const setup = `SET LOCAL ROLE ${role}; SELECT set_config('sesame.account_id', '${accountId}', true), set_config('application_name', '${name}', true)`;
   return db.transaction(async (q) => {
-    const tasks: (() => Promise<void>)[] = [];
-    const result = await fn({ context, query: (sql, params) => q.query(sql, params), beforeCommit: (task) => void tasks.push(task) });
-    for (const task of tasks) await task();
+    const tasks: (() => void)[] = [];
+    const result = await fn({ context, query: (sql, params) => q.query(sql, params), send: (sql, params) => q.send(sql, params), beforeCommit: (task) => void tasks.push(task) });
+    for (const task of tasks) task();
     return result;
   }, { trusted: setup });
 }

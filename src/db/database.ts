@@ -14,10 +14,20 @@ export interface Queryable {
   query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
 }
 
+/**
+ * Inside a transaction, a statement whose result the caller does not need can be sent
+ * without waiting for it: on PostgreSQL it shares a round trip with whatever follows (the
+ * next query, the COMMIT). Statements still run in the order they were sent, so later
+ * queries see its effect; if it fails, the transaction fails.
+ */
+export interface Transaction extends Queryable {
+  send(sql: string, params?: readonly unknown[]): void;
+}
+
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
   /** A transaction on the locked-down session role: it can do nothing until a context sets a role. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>, setup?: TrustedSql): Promise<T>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, setup?: TrustedSql): Promise<T>;
   /** A statement outside any context (runs as the unprivileged role). For health checks. */
   query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
   close(): Promise<void>;

@@ -69,7 +69,28 @@ export async function openPglite(dataDir: string | undefined): Promise<Database 
       if (!locked) throw new Error('database is not migrated: run `sesame migrate`');
       return pg.transaction(async (tx) => {
         if (setup) await tx.exec(setup.trusted);
-        return fn(wrap(tx));
+        // In process there is no round trip to save: send() only keeps the order and the first failure.
+        let chain: Promise<unknown> = Promise.resolve();
+        let failed: unknown;
+        const inOrder = <R>(run: () => Promise<R>): Promise<R> => {
+          const next = chain.then(run);
+          chain = next.catch((err: unknown) => void (failed ??= err));
+          return next;
+        };
+        const q = wrap(tx);
+        const result = await fn({
+          async query<R extends Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+            const res = await inOrder(() => q.query<R>(sql, params)).catch((err: unknown) => {
+              throw failed ?? err;
+            });
+            if (failed !== undefined) throw failed;
+            return res;
+          },
+          send: (sql, params) => void inOrder(() => q.query(sql, params)).catch(() => undefined),
+        });
+        await chain;
+        if (failed !== undefined) throw failed;
+        return result;
       });
     },
     query: (sql, params) => {

@@ -79,7 +79,7 @@ export async function queueMail<T extends MailTemplateName>(
   const id = newId();
   const now = clock.now();
   const payload: OutboxPayload = { to, locale: mail.locale, params };
-  await tx.query(
+  tx.send(
     `INSERT INTO outbox (id, account_id, template, payload, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $5)`,
     [id, mail.accountId, mail.template, cipher.encryptJson(payloadField(id), payload), now],
   );

@@ -77,7 +77,7 @@ export async function changePassword(deps: AccountDeps, input: ChangePasswordInp
     await citizen(db, accountId, (tx) => audit(tx, clock, { type: 'password.change-failed', accountId, requestId: input.requestId, payload: { reason: 'wrong-current' } }));
     return { ok: false, reason: 'wrong-current' };
   }
-  await system(db, 'password-change', (tx) => forgiveAttempt(tx, subject, client));
+  await system(db, 'password-change', async (tx) => forgiveAttempt(tx, subject, client));
 
   const next = input.readNewPassword({ nir: known.nir });
   if (!next.ok) return { ok: false, reason: 'invalid-new', errors: next.errors };

@@ -68,12 +68,25 @@ export async function createFlow(
   input: { kind: FlowKind; state: string; accountId: string | null; csrfBinding: string; ttlSeconds: number; completed?: MethodId[]; requestedLevel?: Level },
 ): Promise<Flow> {
   const now = clock.now();
-  const { rows } = await tx.query<FlowRow>(
+  const flow: Flow = {
+    id: newId(),
+    kind: input.kind,
+    state: input.state,
+    accountId: input.accountId,
+    requestedLevel: input.requestedLevel ?? 'eidas1',
+    completedMethods: input.completed ?? [],
+    codeFailures: 0,
+    codesSent: 0,
+    lastCodeSentAt: null,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + input.ttlSeconds * 1000),
+  };
+  tx.send(
     `INSERT INTO auth_flows (id, kind, state, account_id, csrf_binding, requested_level, completed_methods, created_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
-    [newId(), input.kind, input.state, input.accountId, input.csrfBinding, input.requestedLevel ?? 'eidas1', input.completed ?? [], now, new Date(now.getTime() + input.ttlSeconds * 1000)],
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [flow.id, flow.kind, flow.state, flow.accountId, input.csrfBinding, flow.requestedLevel, flow.completedMethods, now, flow.expiresAt],
   );
-  return toFlow(rows[0] as FlowRow);
+  return flow;
 }
 
 export type FlowProblem = 'not-found' | 'expired' | 'ended' | 'other-browser';
@@ -99,7 +112,7 @@ export async function loadFlow(tx: Tx, clock: Clock, id: string, expect: { kind:
 /** Moves the flow to its next state, recording a completed method if one was. */
 export async function advanceFlow(tx: Tx, flow: Flow, state: string, completed?: MethodId): Promise<Flow> {
   const methods = completed ? withMethod(flow, completed) : flow.completedMethods;
-  await tx.query(`UPDATE auth_flows SET state = $2, completed_methods = $3 WHERE id = $1`, [flow.id, state, methods]);
+  tx.send(`UPDATE auth_flows SET state = $2, completed_methods = $3 WHERE id = $1`, [flow.id, state, methods]);
   return { ...flow, state, completedMethods: methods };
 }
 
@@ -108,7 +121,7 @@ export async function advanceFlow(tx: Tx, flow: Flow, state: string, completed?:
  * flow with the method that just finished it, is recorded in the same statement.
  */
 export async function endFlow(tx: Tx, clock: Clock, flowId: string, state: string, completed?: readonly MethodId[]): Promise<void> {
-  await tx.query(
+  tx.send(
     `WITH revoked AS (UPDATE one_time_codes SET revoked_at = $3 WHERE flow_id = $1 AND used_at IS NULL AND revoked_at IS NULL)
      UPDATE auth_flows SET state = $2, ended_at = $3, completed_methods = coalesce($4, completed_methods) WHERE id = $1`,
     [flowId, state, clock.now(), completed ?? null],

@@ -54,21 +54,24 @@ async function checkAccountBudget(
     await audit(tx, clock, { type: 'code.refused', accountId, requestId, payload: { flowId: flow.id, reason } });
     return login ? { ok: false, reason: reason === 'no-email' ? 'no-email' : 'account-limit' } : { ok: true, to: null };
   };
-  // Serialises the counts between concurrent flows of one account.
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('codes:' || $1, 0))`, [accountId]);
-  const { rows } = await tx.query<{ sent: number; failures: number }>(
-    `SELECT (SELECT count(*)::int FROM one_time_codes c JOIN auth_flows f ON f.id = c.flow_id
-              WHERE c.account_id = $1 AND c.sent_at > $2 AND (f.kind = 'login') = $4) AS sent,
-            (SELECT coalesce(sum(code_failures), 0)::int FROM auth_flows
-              WHERE account_id = $1 AND kind = 'login' AND created_at > $3) AS failures`,
-    [accountId, new Date(now - 3600 * 1000), new Date(now - 24 * 3600 * 1000), login],
-  );
+  // The lock serialises the counts between concurrent flows of one account; the count (and
+  // the address, used only within budget) is pipelined behind it and runs once it is held.
+  const [, { rows }, to] = await Promise.all([
+    tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('codes:' || $1, 0))`, [accountId]),
+    tx.query<{ sent: number; failures: number }>(
+      `SELECT (SELECT count(*)::int FROM one_time_codes c JOIN auth_flows f ON f.id = c.flow_id
+                WHERE c.account_id = $1 AND c.sent_at > $2 AND (f.kind = 'login') = $4) AS sent,
+              (SELECT coalesce(sum(code_failures), 0)::int FROM auth_flows
+                WHERE account_id = $1 AND kind = 'login' AND created_at > $3) AS failures`,
+      [accountId, new Date(now - 3600 * 1000), new Date(now - 24 * 3600 * 1000), login],
+    ),
+    readEmail(tx, ring, accountId),
+  ]);
   const { sent = 0, failures = 0 } = rows[0] ?? {};
   if (sent >= (login ? policy.codesPerAccountPerHour : policy.unauthenticatedCodesPerAccountPerHour)) return refuse('account-limit');
   // Whoever knows the password may open flow after flow, 5 guesses each: wrong codes are
   // also capped per account over a day.
   if (login && failures >= policy.codeFailuresPerAccountPerDay) return refuse('failures-limit');
-  const to = await readEmail(tx, ring, accountId);
   if (!to) return refuse('no-email');
   return { ok: true, to };
 }
@@ -104,7 +107,7 @@ export async function sendCode(
   if (flow.accountId !== null && to !== null) {
     const code = randomDigits(6);
     // The previous code dies as the new one is stored: only the latest mail's code works.
-    await tx.query(
+    tx.send(
       `WITH revoked AS (UPDATE one_time_codes SET revoked_at = $5 WHERE flow_id = $2 AND used_at IS NULL AND revoked_at IS NULL)
        INSERT INTO one_time_codes (id, flow_id, account_id, code_mac, sent_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
       [newId(), flow.id, flow.accountId, codeMac(ring, flow.id, code), now, expiresAt],
@@ -118,7 +121,7 @@ export async function sendCode(
       params: { purpose: mail.purpose, code, requestedAt: now.toISOString(), expiresAt: expiresAt.toISOString(), browser: mail.browser, os: mail.os },
     });
   }
-  await tx.query(`UPDATE auth_flows SET codes_sent = codes_sent + 1, last_code_sent_at = $2 WHERE id = $1`, [flow.id, now]);
+  tx.send(`UPDATE auth_flows SET codes_sent = codes_sent + 1, last_code_sent_at = $2 WHERE id = $1`, [flow.id, now]);
   await audit(tx, clock, {
     type: 'code.sent',
     accountId: flow.accountId,
@@ -158,10 +161,17 @@ export async function verifyCode(
 
   // Raised before comparing, guarded by the limit: of N parallel guesses on one flow, at most
   // the allowed number are ever compared (the flow row is locked; the UPDATE re-checks).
-  const { rows: raised } = await tx.query<{ code_failures: number }>(
-    `UPDATE auth_flows SET code_failures = code_failures + 1 WHERE id = $1 AND code_failures < $2 RETURNING code_failures`,
-    [flow.id, policy.codeMaxAttempts],
-  );
+  // The code is read in the same round trip, only compared if the raise went through.
+  const [{ rows: raised }, { rows }] = await Promise.all([
+    tx.query<{ code_failures: number }>(
+      `UPDATE auth_flows SET code_failures = code_failures + 1 WHERE id = $1 AND code_failures < $2 RETURNING code_failures`,
+      [flow.id, policy.codeMaxAttempts],
+    ),
+    tx.query<{ id: string; code_mac: Uint8Array; expires_at: Date }>(
+      `SELECT id, code_mac, expires_at FROM one_time_codes WHERE flow_id = $1 AND used_at IS NULL AND revoked_at IS NULL ORDER BY sent_at DESC LIMIT 1`,
+      [flow.id],
+    ),
+  ]);
   const failures = raised[0]?.code_failures;
   if (failures === undefined) {
     await endFlow(tx, clock, flow.id, 'failed');
@@ -169,10 +179,6 @@ export async function verifyCode(
   }
 
   const now = clock.now();
-  const { rows } = await tx.query<{ id: string; code_mac: Uint8Array; expires_at: Date }>(
-    `SELECT id, code_mac, expires_at FROM one_time_codes WHERE flow_id = $1 AND used_at IS NULL AND revoked_at IS NULL ORDER BY sent_at DESC LIMIT 1`,
-    [flow.id],
-  );
   const current = rows[0];
   const matches = current !== undefined && timingSafeEqual(Buffer.from(current.code_mac), codeMac(ring, flow.id, code));
   const fresh = current !== undefined && current.expires_at.getTime() > now.getTime();

@@ -62,7 +62,7 @@ export async function passwordStep(
       await audit(tx, clock, { type: 'login.password-failed', accountId: account?.id ?? null, requestId: input.requestId, payload: { reason } });
       return { ok: false, reason: 'invalid' } as const;
     }
-    await forgiveAttempt(tx, subject, client);
+    forgiveAttempt(tx, subject, client);
     if (rehash) await setPasswordHash(tx, clock, account.id, rehash);
     const flow = await createFlow(tx, clock, { kind: 'login', state: 'second-factor', accountId: account.id, csrfBinding: input.csrfBinding, ttlSeconds: policy.flowTtl, completed: ['password'] });
     await audit(tx, clock, { type: 'login.password-verified', accountId: account.id, requestId: input.requestId, payload: { flowId: flow.id, rehashed: rehash !== null } });
