@@ -100,7 +100,9 @@ function cpuMs(pid: number | undefined): number {
 
 async function serve(kind: 'sesame' | 'bare' | 'login', extra: string[] = []): Promise<{ url: string; pid: number | undefined; stop(): Promise<void> }> {
   const args = ['bench/serve.ts', kind, ...extra];
-  const child = hasTaskset ? spawn('taskset', ['-c', '0', process.execPath, ...args]) : spawn(process.execPath, args);
+  // One core, one hashing thread: four Argon2id computations time-sliced on one core evict
+  // each other's 19 MiB from the caches (docs/operations.md, "Sizing").
+  const child = hasTaskset ? spawn('taskset', ['-c', '0', process.execPath, ...args], { env: { ...process.env, UV_THREADPOOL_SIZE: '1' } }) : spawn(process.execPath, args);
   child.stderr.pipe(process.stderr);
   const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
   return {
