@@ -68,6 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     policy,
     verifier: new PasswordVerifier(deps.hasher ?? argon2Hasher(policy.argon2)),
     timeZone: deps.config.timeZone,
+    webauthn: deps.config.webauthn,
   };
   app.addHook('onReady', () => auth.verifier.prepare());
   await app.register(authArea, auth);

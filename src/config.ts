@@ -29,6 +29,11 @@ export interface Config {
   serviceName: string;
   /** Time zone in which pages and mails show times to citizens. */
   timeZone: string;
+  /**
+   * WebAuthn relying party: passkeys are bound to rpId (the public host, or a parent domain of
+   * it) and assertions are accepted only from these origins.
+   */
+  webauthn: { rpId: string; rpName: string; origins: string[] };
   auth: AuthPolicy;
 }
 
@@ -60,6 +65,7 @@ const schema = z.object({
       .optional(),
   ),
   SESAME_SERVICE_NAME: optional,
+  SESAME_WEBAUTHN_RP_ID: optional.pipe(z.string().regex(/^[a-z0-9.-]+$/, 'must be a host name such as compte.example.fr').optional()),
   SESAME_TIME_ZONE: optional.refine((v) => v === undefined || validTimeZone(v), 'must be an IANA time zone such as Europe/Paris'),
 });
 
@@ -104,6 +110,11 @@ export function loadConfig(
   const port = e.PORT ?? 8080;
   const dataDir = path.resolve(cwd, e.SESAME_DATA_DIR ?? 'data');
   const publicUrl = new URL(e.SESAME_PUBLIC_URL ?? `http://localhost:${port}`);
+  const rpId = e.SESAME_WEBAUTHN_RP_ID ?? publicUrl.hostname;
+  if (publicUrl.hostname !== rpId && !publicUrl.hostname.endsWith(`.${rpId}`)) {
+    throw new ConfigError('SESAME_WEBAUTHN_RP_ID: must be the host of SESAME_PUBLIC_URL or a parent domain of it');
+  }
+  const serviceName = e.SESAME_SERVICE_NAME ?? 'Sésame';
   return {
     env: e.SESAME_ENV,
     host: e.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
@@ -117,8 +128,9 @@ export function loadConfig(
     generateKeys: !production,
     logLevel: e.LOG_LEVEL ?? 'info',
     trustProxy: trustProxyOf(e.SESAME_TRUST_PROXY),
-    serviceName: e.SESAME_SERVICE_NAME ?? 'Sésame',
+    serviceName,
     timeZone: e.SESAME_TIME_ZONE ?? 'Europe/Paris',
+    webauthn: { rpId, rpName: serviceName, origins: [publicUrl.origin] },
     auth: auth.policy,
   };
 }

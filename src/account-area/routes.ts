@@ -10,4 +10,8 @@ export async function accountArea(app: FastifyInstance, deps: AccountDeps): Prom
   app.addHook('preHandler', requireSession);
   await app.register(homeRoutes, deps);
   await app.register(securityRoutes, deps);
+  // Each strong method's enrolment pages, under /account/security:
+  // passkey
+  // totp
+  // device
 }

@@ -25,6 +25,17 @@ export interface AuditCatalogue {
   'account.activated': { flowId: string };
   'recovery.requested': { flowId: string };
   'activation.requested': { flowId: string; matched: boolean };
+  'authenticator.added': { authenticatorId: string; kind: 'passkey' | 'totp' | 'device'; coolingOffUntil: string | null };
+  'authenticator.removed': { authenticatorId: string; kind: 'passkey' | 'totp' | 'device' };
+  'recovery-codes.generated': { count: number };
+  /** A strong method refused: wrong or replayed code, unknown passkey, bad signature… (reason codes only). */
+  'method.failed': { flowId: string | null; method: 'passkey' | 'totp' | 'recovery-code' | 'device-approval'; reason: string };
+  'approval.requested': { flowId: string; approvalId: string; deviceId: string };
+  'approval.decided': { flowId: string; approvalId: string; decision: 'approved' | 'denied' | 'mismatch' | 'expired' };
+  'approval.refused': { flowId: string; reason: 'rate-limit' | 'no-device' };
+  'step-up.required': { sessionId: string; reason: 'level' | 'stale' | 'cooling-off' };
+  'step-up.completed': { flowId: string; sessionId: string; level: string; amr: string[] };
+  'email.confirmed': { flowId: string; sessionId: string };
   'mail.queued': { messageId: string; template: string };
   'mail.sent': { messageId: string; template: string; attempts: number };
   /** lastError is a class such as `smtp-550` or `connection`, never an SMTP reply (replies quote addresses). */

@@ -1,10 +1,11 @@
 import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
 import type { KeyRing } from '../crypto/keyring.ts';
 import type { Database } from '../db/database.ts';
 import type { PasswordVerifier } from './methods/password.ts';
 import type { AuthPolicy } from './policy.ts';
 
-/** What the login, activation and recovery flows need. */
+/** What the login, activation, recovery and step-up flows need. */
 export interface AuthDeps {
   db: Database;
   ring: KeyRing;
@@ -12,4 +13,5 @@ export interface AuthDeps {
   policy: AuthPolicy;
   verifier: PasswordVerifier;
   timeZone: string;
+  webauthn: Config['webauthn'];
 }

@@ -3,10 +3,16 @@ import type { AuthDeps } from './auth-deps.ts';
 import { activationRoutes } from './flows/activation/routes.ts';
 import { loginRoutes } from './flows/login/routes.ts';
 import { recoveryRoutes } from './flows/recovery/routes.ts';
+import { sessionFlowRoutes } from './flows/step-up/routes.ts';
 
-/** The authentication area: every flow a citizen goes through before having a session. */
+/** The authentication area: every flow a citizen goes through to get a session, or a stronger one. */
 export async function authArea(app: FastifyInstance, deps: AuthDeps): Promise<void> {
   await app.register(loginRoutes, deps);
   await app.register(activationRoutes, deps);
   await app.register(recoveryRoutes, deps);
+  await app.register(sessionFlowRoutes, deps);
+  // Each strong method's own routes (login step, step-up step, ceremonies):
+  // passkey
+  // totp
+  // device
 }

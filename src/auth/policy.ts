@@ -29,6 +29,14 @@ export interface AuthPolicy {
   ipWindow: number;
   sessionIdle: number;
   sessionAbsolute: number;
+  /** Sensitive operations need eidas2 obtained within this long (and a fresh email code as recent, where one is asked). */
+  stepUpMaxAge: number;
+  /** A new authenticator opens sensitive operations only after this long, unless added from an eidas2 session. */
+  coolingOff: number;
+  /** A device approval request lives this long; at most approvalsPerWindow requests per account per approvalWindow. */
+  approvalTtl: number;
+  approvalsPerWindow: number;
+  approvalWindow: number;
   argon2: Argon2Params;
 }
 
@@ -49,6 +57,11 @@ export const DEFAULT_AUTH_POLICY: AuthPolicy = {
   ipWindow: 15 * 60,
   sessionIdle: 30 * 60,
   sessionAbsolute: 12 * 60 * 60,
+  stepUpMaxAge: 5 * 60,
+  coolingOff: 24 * 60 * 60,
+  approvalTtl: 2 * 60,
+  approvalsPerWindow: 3,
+  approvalWindow: 10 * 60,
   argon2: DEFAULT_ARGON2,
 };
 
@@ -70,6 +83,11 @@ export const AUTH_POLICY_VARIABLES = {
   SESAME_THROTTLE_IP_WINDOW_SECONDS: 'ipWindow',
   SESAME_SESSION_IDLE_SECONDS: 'sessionIdle',
   SESAME_SESSION_ABSOLUTE_SECONDS: 'sessionAbsolute',
+  SESAME_STEP_UP_MAX_AGE_SECONDS: 'stepUpMaxAge',
+  SESAME_COOLING_OFF_SECONDS: 'coolingOff',
+  SESAME_APPROVAL_TTL_SECONDS: 'approvalTtl',
+  SESAME_APPROVALS_PER_WINDOW: 'approvalsPerWindow',
+  SESAME_APPROVAL_WINDOW_SECONDS: 'approvalWindow',
 } as const satisfies Record<string, Exclude<keyof AuthPolicy, 'argon2'>>;
 
 export const ARGON2_VARIABLES = {

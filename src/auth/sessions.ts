@@ -20,6 +20,10 @@ export interface Session {
   level: Level;
   amr: string[];
   authTime: Date;
+  /** When the level starts to count for sensitive operations (the cooling-off of the authenticator that gave it); null: at once. */
+  sensitiveFrom: Date | null;
+  /** When an email code last confirmed the citizen in this session (at login, or asked again since). */
+  emailCodeAt: Date | null;
   createdAt: Date;
   lastSeenAt: Date;
   expiresAt: Date;
@@ -39,7 +43,7 @@ const TOUCH_EVERY_MS = 60_000;
 export async function startSession(
   tx: Tx,
   deps: { ring: KeyRing; clock: Clock; policy: AuthPolicy },
-  input: { accountId: string; level: Level; amr: string[]; authTime: Date; client: SessionClient; requestId?: string },
+  input: { accountId: string; level: Level; amr: string[]; authTime: Date; sensitiveFrom?: Date | null; emailCodeAt?: Date | null; client: SessionClient; requestId?: string },
 ): Promise<{ token: string; session: Session }> {
   const { ring, clock, policy } = deps;
   const cipher = await accountCipher(tx, ring, input.accountId);
@@ -49,12 +53,24 @@ export async function startSession(
   const now = clock.now();
   const expiresAt = new Date(now.getTime() + policy.sessionAbsolute * 1000);
   tx.send(
-    `INSERT INTO sessions (id, account_id, token_hash, level, amr, auth_time, client, created_at, last_seen_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)`,
-    [id, input.accountId, tokenHash(token), input.level, input.amr, input.authTime, cipher.encryptJson(`session:${id}`, input.client), now, expiresAt],
+    `INSERT INTO sessions (id, account_id, token_hash, level, amr, auth_time, client, created_at, last_seen_at, expires_at, sensitive_from, email_code_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)`,
+    [id, input.accountId, tokenHash(token), input.level, input.amr, input.authTime, cipher.encryptJson(`session:${id}`, input.client), now, expiresAt, input.sensitiveFrom ?? null, input.emailCodeAt ?? null],
   );
   await audit(tx, clock, { type: 'session.started', accountId: input.accountId, requestId: input.requestId, payload: { sessionId: id, level: input.level, amr: input.amr } });
-  return { token, session: { id, accountId: input.accountId, level: input.level, amr: input.amr, authTime: input.authTime, createdAt: now, lastSeenAt: now, expiresAt } };
+  const session: Session = {
+    id,
+    accountId: input.accountId,
+    level: input.level,
+    amr: input.amr,
+    authTime: input.authTime,
+    sensitiveFrom: input.sensitiveFrom ?? null,
+    emailCodeAt: input.emailCodeAt ?? null,
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt,
+  };
+  return { token, session };
 }
 
 interface SessionRow extends Record<string, unknown> {
@@ -63,6 +79,8 @@ interface SessionRow extends Record<string, unknown> {
   level: Level;
   amr: string[];
   auth_time: Date;
+  sensitive_from: Date | null;
+  email_code_at: Date | null;
   created_at: Date;
   last_seen_at: Date;
   expires_at: Date;
@@ -78,7 +96,7 @@ export async function resolveSession(tx: Tx, deps: { clock: Clock; policy: AuthP
   const { clock, policy } = deps;
   const { rows } = await tx.query<SessionRow>(
     // An account locked or closed (by an operator, by the kill switch) has no live session.
-    `SELECT s.id, s.account_id, s.level, s.amr, s.auth_time, s.created_at, s.last_seen_at, s.expires_at, s.ended_at
+    `SELECT s.id, s.account_id, s.level, s.amr, s.auth_time, s.sensitive_from, s.email_code_at, s.created_at, s.last_seen_at, s.expires_at, s.ended_at
        FROM sessions s JOIN accounts a ON a.id = s.account_id AND a.status = 'active' WHERE s.token_hash = $1`,
     [tokenHash(token)],
   );
@@ -102,6 +120,8 @@ export async function resolveSession(tx: Tx, deps: { clock: Clock; policy: AuthP
     level: row.level,
     amr: row.amr,
     authTime: row.auth_time,
+    sensitiveFrom: row.sensitive_from,
+    emailCodeAt: row.email_code_at,
     createdAt: row.created_at,
     lastSeenAt,
     expiresAt: row.expires_at,
@@ -132,4 +152,23 @@ export async function endOtherSessions(tx: Tx, clock: Clock, accountId: string, 
   );
   if (rows.length > 0) await audit(tx, clock, { type: 'sessions.ended', accountId, requestId, payload: { count: rows.length, reason, kept: keep } });
   return rows.length;
+}
+
+/**
+ * Step-up: the session takes the level the citizen just proved, with a new auth time. The
+ * only way a session rises; it never goes above what a flow's methods gave (levelOf).
+ */
+export function raiseSession(tx: Tx, sessionId: string, o: { level: Level; amr: string[]; authTime: Date; sensitiveFrom: Date | null }): void {
+  tx.send(`UPDATE sessions SET level = $2, amr = $3, auth_time = $4, sensitive_from = $5 WHERE id = $1 AND ended_at IS NULL`, [
+    sessionId,
+    o.level,
+    o.amr,
+    o.authTime,
+    o.sensitiveFrom,
+  ]);
+}
+
+/** A fresh email code confirmed the citizen in this session (re-authentication). */
+export function recordEmailCode(tx: Tx, sessionId: string, at: Date): void {
+  tx.send(`UPDATE sessions SET email_code_at = $2 WHERE id = $1 AND ended_at IS NULL`, [sessionId, at]);
 }

@@ -25,6 +25,8 @@ export interface PageOptions {
   main: SafeHtml;
   /** Defaults to the request's language. */
   locale?: Locale;
+  /** Our own module scripts (files under src/web/assets), for the pages that need one (WebAuthn): never inline. */
+  scripts?: readonly string[];
 }
 
 const EXTERNAL = ['info.gouv.fr', 'service-public.gouv.fr', 'legifrance.gouv.fr', 'data.gouv.fr'];
@@ -99,7 +101,7 @@ function footer(locale: Locale, service: string, switchHref: string, other: Loca
  * the header and, because the header tools are hidden on small screens until the DSFR
  * script copies them into the menu, in the footer as well.
  */
-export function page({ request, title, main, locale = localeOf(request) }: PageOptions): SafeHtml {
+export function page({ request, title, main, locale = localeOf(request), scripts = [] }: PageOptions): SafeHtml {
   const service = siteOf(request).serviceName;
   const other: Locale = locale === 'fr' ? 'en' : 'fr';
   const switchHref = switchLanguageHref(request, other);
@@ -136,6 +138,7 @@ ${main}
   </main>
   ${footer(locale, service, switchHref, other)}
   <script type="module" src="${dsfrUrl('dsfr.module.min.js')}"></script>
+  ${scripts.map((file) => html`<script type="module" src="${assetUrl(file)}"></script>`)}
 </body>
 </html>
 `;

@@ -18,12 +18,38 @@ test('one factor alone is no level at all: every login needs a second step', () 
   }
 });
 
-test('email is not a possession factor: no combination of today’s methods reaches eidas2', () => {
+test('the level table: every combination of methods, its level and amr', () => {
+  const table: [MethodId[], Level | null, string[]?][] = [
+    [['passkey'], 'eidas2', ['hwk', 'mfa', 'user']],
+    [['password', 'totp'], 'eidas2', ['mfa', 'otp', 'pwd']],
+    [['password', 'recovery-code'], 'eidas2', ['mfa', 'otp', 'pwd']],
+    [['password', 'device-approval'], 'eidas2', ['mfa', 'pwd', 'swk']],
+    [['password', 'email-code'], 'eidas1', ['mail', 'pwd']],
+    // The strongest rule wins, and its amr says what made it.
+    [['password', 'email-code', 'totp'], 'eidas2', ['mfa', 'otp', 'pwd']],
+    [['password', 'email-code', 'passkey'], 'eidas2', ['hwk', 'mfa', 'user']],
+    // A second factor without the password is nothing: a stolen phone alone does not log in.
+    [['totp'], null],
+    [['recovery-code'], null],
+    [['device-approval'], null],
+    [['email-code', 'totp'], null],
+    [['email-code', 'device-approval'], null],
+    [['totp', 'recovery-code', 'device-approval'], null],
+  ];
+  for (const [completed, level, amr] of table) {
+    const result = levelOf(completed);
+    assert.deepEqual(result, level === null ? null : { level, amr }, JSON.stringify(completed));
+  }
+});
+
+test('email is not a possession factor: no combination without a strong method reaches eidas2', () => {
   const subsets = (xs: readonly MethodId[]): MethodId[][] => xs.reduce<MethodId[][]>((acc, x) => [...acc, ...acc.map((s) => [...s, x])], [[]]);
-  for (const completed of subsets(METHOD_IDS)) {
+  for (const completed of subsets(['password', 'email-code'])) {
     const result = levelOf(completed);
     if (result) assert.equal(result.level, 'eidas1', JSON.stringify(completed));
   }
+  // And no combination at all reaches eidas3: only an upstream identity provider asserts it.
+  for (const completed of subsets(METHOD_IDS)) assert.notEqual(levelOf(completed)?.level, 'eidas3', JSON.stringify(completed));
 });
 
 test('levels are ordered eidas1 < eidas2 < eidas3, and meetsLevel follows that order', () => {

@@ -16,6 +16,8 @@ const hostile: { [K in MailTemplateName]: MailTemplates[K] } = {
   'one-time-code': { purpose: 'login', code: '123456', requestedAt: '2026-11-23T13:00:00Z', expiresAt: '2026-11-23T13:05:00Z', browser: HOSTILE, os: HOSTILE },
   'new-browser-login': { at: '2026-11-23T13:05:00Z', browser: HOSTILE, os: HOSTILE, place: HOSTILE },
   'password-changed': { at: '2026-11-23T13:05:00Z', browser: HOSTILE, os: HOSTILE, via: 'change' },
+  'authenticator-changed': { at: '2026-11-23T13:05:00Z', browser: HOSTILE, os: HOSTILE, kind: 'passkey', change: 'added' },
+  'approval-denied': { at: '2026-11-23T13:05:00Z', browser: HOSTILE, os: HOSTILE, place: HOSTILE },
 };
 
 /** The parameters a mail shows as they are (the others are dates and choices, shown reworded). */
@@ -24,6 +26,8 @@ const shownAsIs: { [K in MailTemplateName]: readonly (keyof MailTemplates[K])[] 
   'one-time-code': ['code', 'browser', 'os'],
   'new-browser-login': ['browser', 'os', 'place'],
   'password-changed': ['browser', 'os'],
+  'authenticator-changed': ['browser', 'os'],
+  'approval-denied': ['browser', 'os', 'place'],
 };
 
 const render = (name: MailTemplateName, locale: 'fr' | 'en') => renderStored(name, locale, hostile[name], site);
@@ -145,7 +149,7 @@ describe('mail templates', () => {
       login: ['Votre code de connexion Sésame', 'Your Sésame sign-in code'],
       activation: ['Votre code d’activation Sésame', 'Your Sésame activation code'],
       recovery: ['Votre code de réinitialisation du mot de passe Sésame', 'Your Sésame password reset code'],
-      'password-change': ['Votre code de changement de mot de passe Sésame', 'Your Sésame password change code'],
+      confirm: ['Votre code de confirmation Sésame', 'Your Sésame confirmation code'],
     } as const;
     for (const [purpose, [frSubject, enSubject]] of Object.entries(subjects)) {
       const params = { ...code, purpose: purpose as keyof typeof subjects };

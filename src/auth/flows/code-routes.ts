@@ -8,9 +8,9 @@ import { sendPage } from '../../web/layout.ts';
 import type { AuthDeps } from '../auth-deps.ts';
 import type { VerifyRefusal } from '../methods/email-code.ts';
 import { verifyRefusalMessage, type sendRefusalMessage } from './code-messages.ts';
-import { sendFlowCode, type CodeStepState } from './code-step.ts';
+import { sendFlowCode, type CodeFlowKind, type CodeStepState } from './code-step.ts';
 import { codeStep, flowOver } from './code-step-view.ts';
-import type { FlowKind, FlowProblem } from './flow.ts';
+import type { FlowProblem } from './flow.ts';
 
 /**
  * The pages and routes of the email-code step that login, activation and recovery share.
@@ -55,7 +55,7 @@ export function sendCodePage(request: FastifyRequest, reply: FastifyReply, conte
 export type ShowFlow = (request: FastifyRequest, reply: FastifyReply, flowId: string, status?: number, error?: string) => Promise<FastifyReply>;
 
 export interface CodePageSpec {
-  kind: FlowKind;
+  kind: CodeFlowKind;
   base: string;
   show: ShowFlow;
   /** How a refused send reads: activation and recovery must not tell whether the NIR matched. */

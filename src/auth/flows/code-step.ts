@@ -7,6 +7,9 @@ import { maskEmail } from '../mask-email.ts';
 import { currentCodeExpiry, sendCode, type SendRefusal } from '../methods/email-code.ts';
 import { loadFlow, type Flow, type FlowKind, type FlowProblem } from './flow.ts';
 
+/** The flows that have an email-code step (a step-up needs a strong method: email is not one). */
+export type CodeFlowKind = Exclude<FlowKind, 'step-up'>;
+
 /**
  * The email-code step as every flow has it (login, activation, recovery): what its page
  * shows, and sending a new code. Each transaction runs in the system context named after the
@@ -24,7 +27,7 @@ export interface CodeStepState {
 
 export async function codeStepState(
   deps: AuthDeps,
-  kind: FlowKind,
+  kind: CodeFlowKind,
   flowId: string,
   csrfBinding: string,
   showEmail: boolean,
@@ -47,7 +50,7 @@ export type SendCodeResult = { ok: true } | { ok: false; problem: FlowProblem } 
  */
 export async function sendFlowCode(
   deps: AuthDeps,
-  kind: FlowKind,
+  kind: CodeFlowKind,
   input: { flowId: string; csrfBinding: string; locale: Locale; client: ClientInfo; requestId: string; whileAt?: string },
 ): Promise<SendCodeResult> {
   return system(deps.db, kind, async (tx) => {

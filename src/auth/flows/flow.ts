@@ -10,7 +10,8 @@ import type { MethodId } from '../methods/method.ts';
  * and belongs to this browser, and locks it, so that two submissions of one flow (double
  * click, two tabs, an attacker racing) are applied one after the other.
  */
-export type FlowKind = 'login' | 'activation' | 'recovery';
+/** step-up and confirm flows belong to a session: a stronger level, or a fresh email code, for a sensitive operation. */
+export type FlowKind = 'login' | 'activation' | 'recovery' | 'step-up' | 'confirm';
 
 export interface Flow {
   id: string;
@@ -25,6 +26,12 @@ export interface Flow {
   lastCodeSentAt: Date | null;
   createdAt: Date;
   expiresAt: Date;
+  /** step-up and confirm: the session they raise. */
+  sessionId: string | null;
+  /** Where the citizen goes once the flow is done (a local path). */
+  returnTo: string | null;
+  /** The strong authenticator that completed a method of this flow, for its cooling-off. */
+  authenticatorId: string | null;
 }
 
 interface FlowRow extends Record<string, unknown> {
@@ -41,12 +48,15 @@ interface FlowRow extends Record<string, unknown> {
   created_at: Date;
   expires_at: Date;
   ended_at: Date | null;
+  session_id: string | null;
+  return_to: string | null;
+  authenticator_id: string | null;
 }
 
 // Named columns, never `*`: statements are prepared once per connection, and a column added
 // by a later migration must not change what a cached statement returns.
 const COLUMNS = `id, kind, state, account_id, csrf_binding, requested_level, completed_methods, code_failures, codes_sent,
-  last_code_sent_at, created_at, expires_at, ended_at`;
+  last_code_sent_at, created_at, expires_at, ended_at, session_id, return_to, authenticator_id`;
 
 const toFlow = (r: FlowRow): Flow => ({
   id: r.id,
@@ -60,12 +70,27 @@ const toFlow = (r: FlowRow): Flow => ({
   lastCodeSentAt: r.last_code_sent_at,
   createdAt: r.created_at,
   expiresAt: r.expires_at,
+  sessionId: r.session_id,
+  returnTo: r.return_to,
+  authenticatorId: r.authenticator_id,
 });
 
 export async function createFlow(
   tx: Tx,
   clock: Clock,
-  input: { kind: FlowKind; state: string; accountId: string | null; csrfBinding: string; ttlSeconds: number; completed?: MethodId[]; requestedLevel?: Level },
+  input: {
+    kind: FlowKind;
+    state: string;
+    accountId: string | null;
+    csrfBinding: string;
+    ttlSeconds: number;
+    completed?: MethodId[];
+    requestedLevel?: Level;
+    sessionId?: string;
+    returnTo?: string;
+    /** The form posted when the flow was asked for, already encrypted under the account's key. */
+    keptForm?: Buffer;
+  },
 ): Promise<Flow> {
   const now = clock.now();
   const flow: Flow = {
@@ -80,11 +105,14 @@ export async function createFlow(
     lastCodeSentAt: null,
     createdAt: now,
     expiresAt: new Date(now.getTime() + input.ttlSeconds * 1000),
+    sessionId: input.sessionId ?? null,
+    returnTo: input.returnTo ?? null,
+    authenticatorId: null,
   };
   tx.send(
-    `INSERT INTO auth_flows (id, kind, state, account_id, csrf_binding, requested_level, completed_methods, created_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [flow.id, flow.kind, flow.state, flow.accountId, input.csrfBinding, flow.requestedLevel, flow.completedMethods, now, flow.expiresAt],
+    `INSERT INTO auth_flows (id, kind, state, account_id, csrf_binding, requested_level, completed_methods, created_at, expires_at, session_id, return_to, kept_form)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [flow.id, flow.kind, flow.state, flow.accountId, input.csrfBinding, flow.requestedLevel, flow.completedMethods, now, flow.expiresAt, flow.sessionId, flow.returnTo, input.keptForm ?? null],
   );
   return flow;
 }
@@ -144,4 +172,31 @@ export async function endAccountFlows(tx: Tx, clock: Clock, accountId: string): 
     await tx.query(`UPDATE one_time_codes SET revoked_at = $2 WHERE flow_id = ANY($1::uuid[]) AND used_at IS NULL AND revoked_at IS NULL`, [rows.map((r) => r.id), clock.now()]);
   }
   return rows.length;
+}
+
+/** The strong authenticator a method of this flow was completed with (its cooling-off applies to the session). */
+export function setFlowAuthenticator(tx: Tx, flow: Flow, authenticatorId: string): Flow {
+  tx.send(`UPDATE auth_flows SET authenticator_id = $2 WHERE id = $1`, [flow.id, authenticatorId]);
+  return { ...flow, authenticatorId };
+}
+
+/** Stores the WebAuthn challenge issued for this flow, replacing any earlier one. */
+export function setFlowChallenge(tx: Tx, flowId: string, challenge: string): void {
+  tx.send(`UPDATE auth_flows SET challenge = $2 WHERE id = $1`, [flowId, challenge]);
+}
+
+/** Takes the flow's challenge: it can be answered once, whatever the outcome. */
+export async function takeFlowChallenge(tx: Tx, flowId: string): Promise<string | null> {
+  const { rows } = await tx.query<{ challenge: string | null }>(
+    `UPDATE auth_flows f SET challenge = NULL FROM (SELECT id, challenge FROM auth_flows WHERE id = $1) old WHERE f.id = old.id RETURNING old.challenge`,
+    [flowId],
+  );
+  return rows[0]?.challenge ?? null;
+}
+
+/** The encrypted form kept when the flow was asked for, if any. */
+export async function keptFormOf(tx: Tx, flowId: string): Promise<Buffer | null> {
+  const { rows } = await tx.query<{ kept_form: Uint8Array | null }>(`SELECT kept_form FROM auth_flows WHERE id = $1`, [flowId]);
+  const blob = rows[0]?.kept_form;
+  return blob ? Buffer.from(blob) : null;
 }

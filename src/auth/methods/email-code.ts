@@ -23,7 +23,7 @@ export interface CodeDeps {
   policy: AuthPolicy;
 }
 
-export type CodePurpose = 'login' | 'activation' | 'recovery' | 'password-change';
+export type CodePurpose = 'login' | 'activation' | 'recovery' | 'confirm';
 
 export const CODE_PATTERN = /^\d{6}$/;
 

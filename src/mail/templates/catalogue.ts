@@ -1,4 +1,6 @@
 import { accountCreated, type AccountCreatedParams } from './account-created.ts';
+import { approvalDenied, type ApprovalDeniedParams } from './approval-denied.ts';
+import { authenticatorChanged, type AuthenticatorChangedParams } from './authenticator-changed.ts';
 import { newBrowserLogin, type NewBrowserLoginParams } from './new-browser-login.ts';
 import { oneTimeCode, type OneTimeCodeParams } from './one-time-code.ts';
 import { passwordChanged, type PasswordChangedParams } from './password-changed.ts';
@@ -10,6 +12,8 @@ export interface MailTemplates {
   'one-time-code': OneTimeCodeParams;
   'new-browser-login': NewBrowserLoginParams;
   'password-changed': PasswordChangedParams;
+  'authenticator-changed': AuthenticatorChangedParams;
+  'approval-denied': ApprovalDeniedParams;
 }
 
 export type MailTemplateName = keyof MailTemplates;
@@ -19,6 +23,8 @@ export const templates: { readonly [K in MailTemplateName]: MailTemplate<MailTem
   'one-time-code': oneTimeCode,
   'new-browser-login': newBrowserLogin,
   'password-changed': passwordChanged,
+  'authenticator-changed': authenticatorChanged,
+  'approval-denied': approvalDenied,
 };
 
 export const templateNames = Object.keys(templates) as MailTemplateName[];

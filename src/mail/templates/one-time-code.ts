@@ -4,7 +4,7 @@ import { describeDevice, deviceParams, isoInstant } from './device.ts';
 import { formatDateTime, formatTime } from '../../time-format.ts';
 import { defineTemplate, type MailContent, type Paragraph } from './types.ts';
 
-export type OneTimeCodePurpose = 'login' | 'activation' | 'recovery' | 'password-change';
+export type OneTimeCodePurpose = 'login' | 'activation' | 'recovery' | 'confirm';
 
 export interface OneTimeCodeParams {
   purpose: OneTimeCodePurpose;
@@ -17,7 +17,7 @@ export interface OneTimeCodeParams {
 }
 
 const schema = z.object({
-  purpose: z.enum(['login', 'activation', 'recovery', 'password-change']),
+  purpose: z.enum(['login', 'activation', 'recovery', 'confirm']),
   code: z.string().regex(/^[0-9]{6}$/),
   requestedAt: isoInstant(),
   expiresAt: isoInstant(),
@@ -39,13 +39,13 @@ const FR: Words = {
     login: (s) => `Votre code de connexion ${s}`,
     activation: (s) => `Votre code d’activation ${s}`,
     recovery: (s) => `Votre code de réinitialisation du mot de passe ${s}`,
-    'password-change': (s) => `Votre code de changement de mot de passe ${s}`,
+    confirm: (s) => `Votre code de confirmation ${s}`,
   },
   purpose: {
     login: 'vous connecter à votre compte',
     activation: 'activer votre compte',
     recovery: 'choisir un nouveau mot de passe (mot de passe oublié)',
-    'password-change': 'changer votre mot de passe',
+    confirm: 'confirmer une opération sur votre compte (changement de mot de passe, ajout d’une méthode de connexion)',
   },
   unexpected: {
     // Un code de connexion n'est envoyé qu'après le bon mot de passe : quelqu'un le connaît.
@@ -67,8 +67,8 @@ const FR: Words = {
     ],
     // Demandé depuis une session ouverte : quelqu'un est peut-être connecté au compte.
     // Asked from a signed-in session: someone may be signed in to the account.
-    'password-change': ({ siteAddress }) => [
-      `Si vous n’avez rien demandé, ignorez ce message\u00a0: personne ne peut changer votre mot de passe sans ce code. Mais quelqu’un est peut-être connecté à votre compte\u00a0: tapez vous-même l’adresse `,
+    confirm: ({ siteAddress }) => [
+      `Si vous n’avez rien demandé, ignorez ce message\u00a0: personne ne peut faire cette opération sans ce code. Mais quelqu’un est peut-être connecté à votre compte\u00a0: tapez vous-même l’adresse `,
       { strong: siteAddress },
       ` dans votre navigateur, changez votre mot de passe et mettez fin aux autres sessions depuis la page «\u00a0Sécurité du compte\u00a0».`,
     ],
@@ -87,13 +87,13 @@ const EN: Words = {
     login: (s) => `Your ${s} sign-in code`,
     activation: (s) => `Your ${s} activation code`,
     recovery: (s) => `Your ${s} password reset code`,
-    'password-change': (s) => `Your ${s} password change code`,
+    confirm: (s) => `Your ${s} confirmation code`,
   },
   purpose: {
     login: 'sign in to your account',
     activation: 'activate your account',
     recovery: 'choose a new password (forgotten password)',
-    'password-change': 'change your password',
+    confirm: 'confirm an operation on your account (change of password, new sign-in method)',
   },
   unexpected: {
     login: ({ siteAddress }) => [
@@ -111,8 +111,8 @@ const EN: Words = {
       { strong: siteAddress },
       ` into your browser yourself.`,
     ],
-    'password-change': ({ siteAddress }) => [
-      `If you did not ask for anything, ignore this message: nobody can change your password without this code. But someone may be signed in to your account: type the address `,
+    confirm: ({ siteAddress }) => [
+      `If you did not ask for anything, ignore this message: nobody can do this operation without this code. But someone may be signed in to your account: type the address `,
       { strong: siteAddress },
       ` into your browser yourself, change your password and end the other sessions from the “Account security” page.`,
     ],

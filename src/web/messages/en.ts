@@ -3,6 +3,10 @@ import { activationEn } from './activation.en.ts';
 import type { Messages } from './fr.ts';
 import { loginEn } from './login.en.ts';
 import { recoveryEn } from './recovery.en.ts';
+import { deviceEn } from './device.en.ts';
+import { passkeyEn } from './passkey.en.ts';
+import { stepUpEn } from './stepup.en.ts';
+import { totpEn } from './totp.en.ts';
 
 /** English messages, typed by the French ones: a missing key fails the typecheck. */
 export const en: Messages = {
@@ -10,6 +14,10 @@ export const en: Messages = {
   ...activationEn,
   ...recoveryEn,
   ...accountEn,
+  ...stepUpEn,
+  ...passkeyEn,
+  ...totpEn,
+  ...deviceEn,
   'layout.skipLinks': 'Quick access',
   'layout.skipToContent': 'Content',
   'layout.skipToFooter': 'Footer',

@@ -6,12 +6,20 @@ import { accountFr } from './account.fr.ts';
 import { activationFr } from './activation.fr.ts';
 import { loginFr } from './login.fr.ts';
 import { recoveryFr } from './recovery.fr.ts';
+import { deviceFr } from './device.fr.ts';
+import { passkeyFr } from './passkey.fr.ts';
+import { stepUpFr } from './stepup.fr.ts';
+import { totpFr } from './totp.fr.ts';
 
 export const fr = {
   ...loginFr,
   ...activationFr,
   ...recoveryFr,
   ...accountFr,
+  ...stepUpFr,
+  ...passkeyFr,
+  ...totpFr,
+  ...deviceFr,
   'layout.skipLinks': 'Accès rapide',
   'layout.skipToContent': 'Contenu',
   'layout.skipToFooter': 'Pied de page',

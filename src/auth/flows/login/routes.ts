@@ -9,12 +9,13 @@ import { localeOf, t, type Locale } from '../../../web/i18n.ts';
 import { sendPage } from '../../../web/layout.ts';
 import type { AuthDeps } from '../../auth-deps.ts';
 import { isKnownBrowser } from '../../known-browsers.ts';
-import { clearSessionCookie, forgetSession, setSessionCookie } from '../../session-plugin.ts';
+import { clearSessionCookie, forgetSession } from '../../session-plugin.ts';
 import { endSession } from '../../sessions.ts';
 import { sendRefusalMessage } from '../code-messages.ts';
 import { answerRefusedCode, codeForm, codePageRoutes, sendCodePage, sendFlowOver, type CodePageSpec } from '../code-routes.ts';
 import { codeStepState } from '../code-step.ts';
-import { completeLogin } from './code-step.ts';
+import { completeWithCode } from './code-step.ts';
+import { answerFinished } from '../finish.ts';
 import { passwordStep } from './password-step.ts';
 import { isLoginNotice, loginFailed, loginForm } from './views.ts';
 
@@ -22,7 +23,7 @@ const flowPath = (id: string): string => `/login/${id}`;
 
 /** Login: NIR + password, then the email code, then a session (DESIGN "Levels": eidas1). */
 export async function loginRoutes(app: FastifyInstance, deps: AuthDeps): Promise<void> {
-  const { clock, policy, timeZone } = deps;
+  const { clock, timeZone } = deps;
   const title = (locale: Locale): string => t(locale, 'login.title');
 
   async function showCodeStep(request: FastifyRequest, reply: FastifyReply, flowId: string, status = 200, error?: string): Promise<FastifyReply> {
@@ -76,11 +77,8 @@ export async function loginRoutes(app: FastifyInstance, deps: AuthDeps): Promise
     const { flow } = request.params;
     if (field(request, 'method') !== 'email-code') return reply.code(400).send();
     const locale = localeOf(request);
-    const result = await completeLogin(deps, request, reply, { flowId: flow, csrfBinding: csrfBinding(request, reply), code: field(request, 'code', 40), locale, client: clientOf(request) });
-    if (result.ok) {
-      setSessionCookie(reply, result.token, policy);
-      return reply.redirect('/account', 303);
-    }
+    const result = await completeWithCode(deps, request, { kind: 'login', flowId: flow, csrfBinding: csrfBinding(request, reply), code: field(request, 'code', 40), locale, client: clientOf(request) });
+    if (result.ok) return answerFinished(request, reply, deps, result.finished);
     return answerRefusedCode(request, reply, codePage, flow, result);
   });
 

@@ -1,0 +1,113 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { accountCipher } from '../../accounts/account-keys.ts';
+import { audit } from '../../audit/log.ts';
+import type { Tx } from '../../db/contexts.ts';
+import { queueMail } from '../../mail/outbox.ts';
+import type { ClientInfo } from '../../web/client.ts';
+import type { Locale } from '../../web/i18n.ts';
+import type { AuthDeps } from '../auth-deps.ts';
+import { useAuthenticator } from '../authenticators.ts';
+import { isKnownBrowser, rememberBrowser } from '../known-browsers.ts';
+import { levelOf, meetsLevel } from '../levels.ts';
+import type { MethodId } from '../methods/method.ts';
+import { setSessionCookie } from '../session-plugin.ts';
+import { raiseSession, recordEmailCode, startSession } from '../sessions.ts';
+import { advanceFlow, endFlow, keptFormOf, withMethod, type Flow } from './flow.ts';
+import { sendKeptForm } from './kept-form.ts';
+
+/** What a flow gave once its last method was done. */
+export type Finished =
+  | { kind: 'login'; accountId: string; token: string }
+  | { kind: 'step-up' | 'confirm'; accountId: string; returnTo: string; keptForm: Record<string, string> | null };
+
+/**
+ * Called by every method once it has verified its part, in the same transaction (the flow is
+ * locked): records the method and, when the completed methods reach the level the flow asked
+ * for (levels.ts, the one place that decides), finishes it. A login starts a session with a
+ * fresh token; a step-up raises the flow's session and records the new auth time; a
+ * confirmation records a fresh email code. Returns null while more methods are needed.
+ */
+export async function finishMethod(
+  tx: Tx,
+  deps: AuthDeps,
+  request: FastifyRequest,
+  flow: Flow,
+  method: MethodId,
+  o: { locale: Locale; client: ClientInfo; authenticatorId?: string },
+): Promise<Finished | null> {
+  const { clock } = deps;
+  const completed = withMethod(flow, method);
+  const now = clock.now();
+  const reached = levelOf(completed);
+  const emailCodeAt = completed.includes('email-code') ? now : null;
+  if (flow.kind === 'confirm') {
+    if (method !== 'email-code' || !flow.sessionId || !flow.accountId) throw new Error('a confirmation flow is finished by an email code, in a session');
+    await endFlow(tx, clock, flow.id, 'done', completed);
+    recordEmailCode(tx, flow.sessionId, now);
+    await audit(tx, clock, { type: 'email.confirmed', accountId: flow.accountId, requestId: request.id, payload: { flowId: flow.id, sessionId: flow.sessionId } });
+    return { kind: 'confirm', accountId: flow.accountId, returnTo: flow.returnTo ?? '/account', keptForm: await readKeptForm(tx, deps, flow) };
+  }
+  if (!reached || !meetsLevel(reached.level, flow.requestedLevel)) {
+    await advanceFlow(tx, flow, 'second-factor', method);
+    return null;
+  }
+  const accountId = flow.accountId;
+  if (!accountId) throw new Error('a flow reached a level without an account');
+  // The cooling-off of the authenticator used (this method's, or an earlier one of the flow).
+  const authenticatorId = o.authenticatorId ?? flow.authenticatorId;
+  const used = authenticatorId ? await useAuthenticator(tx, clock, authenticatorId) : null;
+  const sensitiveFrom = used && used.sensitiveFrom.getTime() > now.getTime() ? used.sensitiveFrom : null;
+  await endFlow(tx, clock, flow.id, 'done', completed);
+
+  if (flow.kind === 'step-up') {
+    if (!flow.sessionId) throw new Error('a step-up flow without its session');
+    raiseSession(tx, flow.sessionId, { level: reached.level, amr: reached.amr, authTime: now, sensitiveFrom });
+    await audit(tx, clock, { type: 'step-up.completed', accountId, requestId: request.id, payload: { flowId: flow.id, sessionId: flow.sessionId, level: reached.level, amr: reached.amr } });
+    return { kind: 'step-up', accountId, returnTo: flow.returnTo ?? '/account', keptForm: await readKeptForm(tx, deps, flow) };
+  }
+
+  const { token, session } = await startSession(tx, deps, {
+    accountId,
+    level: reached.level,
+    amr: reached.amr,
+    authTime: now,
+    sensitiveFrom,
+    emailCodeAt,
+    client: { ip: o.client.ip, userAgent: o.client.userAgent },
+    requestId: request.id,
+  });
+  if (!isKnownBrowser(request, deps.ring.macKey, accountId)) {
+    await queueMail(tx, deps, {
+      accountId,
+      template: 'new-browser-login',
+      locale: o.locale,
+      params: { at: now.toISOString(), browser: o.client.browser, os: o.client.os, place: null },
+    });
+    await audit(tx, clock, { type: 'login.new-browser', accountId, requestId: request.id, payload: { sessionId: session.id } });
+  }
+  return { kind: 'login', accountId, token };
+}
+
+async function readKeptForm(tx: Tx, deps: AuthDeps, flow: Flow): Promise<Record<string, string> | null> {
+  if (!flow.accountId) return null;
+  const [blob, cipher] = await Promise.all([keptFormOf(tx, flow.id), accountCipher(tx, deps.ring, flow.accountId)]);
+  if (!blob || !cipher) return null;
+  return cipher.decryptJson(keptFormField(flow.id), blob) as Record<string, string>;
+}
+
+export const keptFormField = (flowId: string): string => `kept-form:${flowId}`;
+
+/**
+ * The answer once a flow is finished and committed: a login sets the session cookie (and marks
+ * the browser as known); a step-up or a confirmation goes back where it was asked, giving back
+ * the form that was posted then.
+ */
+export function answerFinished(request: FastifyRequest, reply: FastifyReply, deps: AuthDeps, finished: Finished): FastifyReply {
+  if (finished.kind === 'login') {
+    rememberBrowser(request, reply, deps.ring.macKey, finished.accountId);
+    setSessionCookie(reply, finished.token, deps.policy);
+    return reply.redirect('/account', 303);
+  }
+  if (finished.keptForm) return sendKeptForm(request, reply, finished.returnTo, finished.keptForm);
+  return reply.redirect(finished.returnTo, 303);
+}

@@ -1,0 +1,104 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { accountCipher } from '../accounts/account-keys.ts';
+import { audit } from '../audit/log.ts';
+import { citizen, system } from '../db/contexts.ts';
+import { authenticatorKinds } from './authenticators.ts';
+import { csrfBinding } from '../web/csrf.ts';
+import type { AuthDeps } from './auth-deps.ts';
+import { keptFormField } from './flows/finish.ts';
+import { createFlow } from './flows/flow.ts';
+import { formToKeep } from './flows/kept-form.ts';
+import { meetsLevel } from './levels.ts';
+import type { AuthPolicy } from './policy.ts';
+import type { Session } from './sessions.ts';
+
+export type SensitiveVerdict = { ok: true } | { ok: false; reason: 'level' | 'stale' | 'cooling-off'; from?: Date };
+
+/**
+ * Sensitive operations (bank details, email address, adding or removing an authenticator or a
+ * device) need eidas2, obtained within the last minutes, with an authenticator past its
+ * cooling-off. Email codes never count: a login by password + email code is eidas1.
+ */
+export function sensitiveAllowed(session: Session, policy: AuthPolicy, now: Date): SensitiveVerdict {
+  if (!meetsLevel(session.level, 'eidas2')) return { ok: false, reason: 'level' };
+  if (session.authTime.getTime() + policy.stepUpMaxAge * 1000 < now.getTime()) return { ok: false, reason: 'stale' };
+  if (session.sensitiveFrom && session.sensitiveFrom.getTime() > now.getTime()) return { ok: false, reason: 'cooling-off', from: session.sensitiveFrom };
+  return { ok: true };
+}
+
+/** Whether an email code confirmed the citizen recently enough (change of password, first enrolment). */
+export const freshEmailCode = (session: Session, policy: AuthPolicy, now: Date): boolean =>
+  session.emailCodeAt !== null && session.emailCodeAt.getTime() + policy.stepUpMaxAge * 1000 >= now.getTime();
+
+/**
+ * Starts a flow that brings the citizen back to `returnTo` once done: a step-up (kind
+ * `step-up`, eidas2) or a fresh email code (`confirm`). A posted form is kept, encrypted under
+ * the account's key, and given back afterwards.
+ */
+export async function startSessionFlow(
+  deps: AuthDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: Session,
+  o: { kind: 'step-up' | 'confirm'; returnTo: string; reason?: 'level' | 'stale' | 'cooling-off' },
+): Promise<string> {
+  const kept = request.method === 'POST' ? formToKeep(request) : null;
+  return system(deps.db, o.kind, async (tx) => {
+    const cipher = kept ? await accountCipher(tx, deps.ring, session.accountId) : null;
+    const flow = await createFlow(tx, deps.clock, {
+      kind: o.kind,
+      state: o.kind === 'step-up' ? 'first-factor' : 'code',
+      accountId: session.accountId,
+      csrfBinding: csrfBinding(request, reply),
+      ttlSeconds: deps.policy.flowTtl,
+      requestedLevel: o.kind === 'step-up' ? 'eidas2' : 'eidas1',
+      sessionId: session.id,
+      returnTo: o.returnTo,
+    });
+    if (kept && cipher) tx.send(`UPDATE auth_flows SET kept_form = $2 WHERE id = $1`, [flow.id, cipher.encryptJson(keptFormField(flow.id), kept)]);
+    if (o.kind === 'step-up') {
+      await audit(tx, deps.clock, { type: 'step-up.required', accountId: session.accountId, requestId: request.id, payload: { sessionId: session.id, reason: o.reason ?? 'level' } });
+    }
+    return flow.id;
+  });
+}
+
+/**
+ * For a sensitive route: lets the request through, or sends the citizen through a step-up
+ * that brings them (and their form) back here. Returns false when it answered.
+ */
+export async function ensureSensitive(deps: AuthDeps, request: FastifyRequest, reply: FastifyReply, session: Session, returnTo: string): Promise<boolean> {
+  const verdict = sensitiveAllowed(session, deps.policy, deps.clock.now());
+  if (verdict.ok) return true;
+  const flowId = await startSessionFlow(deps, request, reply, session, { kind: 'step-up', returnTo, reason: verdict.reason });
+  await reply.redirect(`/step-up/${flowId}`, 303);
+  return false;
+}
+
+/** For an operation that needs a fresh email code (change of password, first enrolment): same shape. */
+export async function ensureFreshEmailCode(deps: AuthDeps, request: FastifyRequest, reply: FastifyReply, session: Session, returnTo: string): Promise<boolean> {
+  if (freshEmailCode(session, deps.policy, deps.clock.now())) return true;
+  const flowId = await startSessionFlow(deps, request, reply, session, { kind: 'confirm', returnTo });
+  await reply.redirect(`/confirm/${flowId}`, 303);
+  return false;
+}
+
+/**
+ * Adding an authenticator: with a strong method already on the account, a sensitive
+ * operation (step-up); without one, a fresh email code, and what is added cools off (unless
+ * the session was eidas2). Returns whether the session counts as strong for the new one.
+ */
+export async function ensureEnrolmentAllowed(
+  deps: AuthDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: Session,
+  returnTo: string,
+): Promise<{ allowed: false } | { allowed: true; fromStrongSession: boolean }> {
+  const now = deps.clock.now();
+  const strong = sensitiveAllowed(session, deps.policy, now).ok;
+  if (strong) return { allowed: true, fromStrongSession: true };
+  const kinds = await citizen(deps.db, session.accountId, (tx) => authenticatorKinds(tx, session.accountId));
+  if (kinds.size > 0) return (await ensureSensitive(deps, request, reply, session, returnTo)) ? { allowed: true, fromStrongSession: true } : { allowed: false };
+  return (await ensureFreshEmailCode(deps, request, reply, session, returnTo)) ? { allowed: true, fromStrongSession: false } : { allowed: false };
+}

@@ -1,0 +1,4 @@
+import type { passkeyFr } from './passkey.fr.ts';
+
+export const passkeyEn: Record<keyof typeof passkeyFr, string> = {
+};

@@ -1,0 +1,3 @@
+/** Passkeys (WebAuthn): login, enrolment, step-up. */
+export const passkeyFr = {
+} as const;

@@ -1,0 +1,20 @@
+/** Step-up and confirmation pages (sensitive operations), and the strong methods' shared words. */
+export const stepUpFr = {
+  'stepUp.title': 'Confirmez votre identité',
+  'stepUp.lead': 'Cette opération est sensible : elle demande une méthode de connexion renforcée, utilisée il y a moins de {minutes} minutes.',
+  'stepUp.password.lead': 'Saisissez d’abord votre mot de passe, puis utilisez votre application d’authentification, votre téléphone de validation ou un code de secours.',
+  'stepUp.password.submit': 'Continuer',
+  'stepUp.second.lead': 'Mot de passe vérifié. Terminez avec l’une de vos méthodes renforcées :',
+  'stepUp.none.title': 'Vous n’avez pas encore de méthode de connexion renforcée',
+  'stepUp.none.body': 'Ajoutez une clé d’accès, une application d’authentification ou un téléphone de validation depuis la page « Sécurité du compte ».',
+  'stepUp.coolingOff.title': 'Méthode trop récente',
+  'stepUp.coolingOff.body': 'Par sécurité, une méthode ajoutée depuis une session non renforcée ne permet les opérations sensibles qu’à partir du {date}.',
+  'stepUp.cancel': 'Annuler et revenir à mon compte',
+  'stepUp.continue.title': 'Identité confirmée',
+  'stepUp.continue.body': 'Vous pouvez maintenant terminer l’opération que vous aviez commencée : vos informations ont été conservées.',
+  'stepUp.continue.submit': 'Terminer l’opération',
+  'confirm.title': 'Confirmez par un code',
+  'confirm.lead': 'Pour cette opération, nous vous envoyons un code à votre adresse électronique.',
+  'secondStep.other': 'Autres méthodes',
+  'secondStep.emailCode': 'Recevoir un code par courriel',
+} as const;

@@ -1,0 +1,3 @@
+/** Authenticator app (TOTP) and recovery codes. */
+export const totpFr = {
+} as const;
