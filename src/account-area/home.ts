@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { readAccount } from '../accounts/accounts.ts';
+import { authenticatorKinds } from '../auth/authenticators.ts';
 import { citizen } from '../db/contexts.ts';
+import { alert } from '../web/forms.ts';
 import { csrfField } from '../web/csrf.ts';
 import { html } from '../web/html.ts';
 import { localeOf, t } from '../web/i18n.ts';
@@ -12,12 +14,20 @@ export async function homeRoutes(app: FastifyInstance, deps: AccountDeps): Promi
   app.get('/account', async (request, reply) => {
     const session = await request.session();
     if (!session) return reply.redirect('/login', 303);
-    const account = await citizen(deps.db, session.accountId, (tx) => readAccount(tx, deps.ring, session.accountId));
+    const [account, kinds] = await citizen(deps.db, session.accountId, (tx) =>
+      Promise.all([readAccount(tx, deps.ring, session.accountId), authenticatorKinds(tx, session.accountId)]),
+    );
     if (!account) return reply.redirect('/login', 303);
     const locale = localeOf(request);
     const main = html`<div class="fr-my-7w">
   <h1>${t(locale, 'account.title')}</h1>
   <p class="fr-text--lead" id="account-name">${account.identity.givenNames} ${account.identity.familyName}</p>
+  ${
+    kinds.size === 0
+      ? html`<div class="fr-mb-4w">${alert('info', t(locale, 'strong.none.title'), t(locale, 'strong.none.body'))}
+    <p><a class="fr-link" href="/account/security#strong-title">${t(locale, 'strong.enrol')}</a></p></div>`
+      : ''
+  }
   <ul class="fr-btns-group fr-btns-group--inline-md">
     <li><a class="fr-btn fr-btn--secondary" href="/account/security">${t(locale, 'account.security')}</a></li>
     <li>

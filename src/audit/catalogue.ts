@@ -10,7 +10,7 @@ export interface AuditCatalogue {
   /** reason: a code, never the NIR (unknown-nir events carry no account id at all). */
   'login.password-failed': { reason: 'invalid-nir' | 'unknown-nir' | 'wrong-password' | 'not-active' };
   'login.password-verified': { flowId: string; rehashed: boolean };
-  'login.throttled': { reason: 'client' | 'account-delay' | 'recovery-required'; step: 'login' | 'activation' | 'recovery' | 'password-change' };
+  'login.throttled': { reason: 'client' | 'account-delay' | 'recovery-required'; step: 'login' | 'activation' | 'recovery' | 'password-change' | 'step-up' };
   'login.new-browser': { sessionId: string };
   'code.sent': { flowId: string; purpose: string; delivered: boolean; number: number };
   'code.refused': { flowId: string; reason: 'account-limit' | 'failures-limit' | 'no-email' };

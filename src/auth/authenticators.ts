@@ -140,3 +140,14 @@ export async function useAuthenticator(tx: Tx, clock: Clock, id: string): Promis
   );
   return rows[0] ? { sensitiveFrom: rows[0].sensitive_from } : null;
 }
+
+/** What a step-up can offer: the kinds the account has, those past their cooling-off, and when the first one will be. */
+export async function strongMethodsOf(tx: Tx, accountId: string, now: Date): Promise<{ kinds: Set<AuthenticatorKind>; usable: Set<AuthenticatorKind>; usableFrom: Date | null }> {
+  const { rows } = await tx.query<{ kind: AuthenticatorKind; sensitive_from: Date }>(
+    `SELECT kind, min(sensitive_from) AS sensitive_from FROM authenticators WHERE account_id = $1 AND removed_at IS NULL GROUP BY kind`,
+    [accountId],
+  );
+  const usable = new Set(rows.filter((r) => r.sensitive_from.getTime() <= now.getTime()).map((r) => r.kind));
+  const waiting = rows.filter((r) => !usable.has(r.kind)).map((r) => r.sensitive_from.getTime());
+  return { kinds: new Set(rows.map((r) => r.kind)), usable, usableFrom: usable.size === 0 && waiting.length > 0 ? new Date(Math.min(...waiting)) : null };
+}

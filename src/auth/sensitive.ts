@@ -40,9 +40,9 @@ export async function startSessionFlow(
   request: FastifyRequest,
   reply: FastifyReply,
   session: Session,
-  o: { kind: 'step-up' | 'confirm'; returnTo: string; reason?: 'level' | 'stale' | 'cooling-off' },
+  o: { kind: 'step-up' | 'confirm'; returnTo: string; reason?: 'level' | 'stale' | 'cooling-off'; keep?: boolean },
 ): Promise<string> {
-  const kept = request.method === 'POST' ? formToKeep(request) : null;
+  const kept = request.method === 'POST' && o.keep !== false ? formToKeep(request) : null;
   return system(deps.db, o.kind, async (tx) => {
     const cipher = kept ? await accountCipher(tx, deps.ring, session.accountId) : null;
     const flow = await createFlow(tx, deps.clock, {
@@ -76,9 +76,16 @@ export async function ensureSensitive(deps: AuthDeps, request: FastifyRequest, r
 }
 
 /** For an operation that needs a fresh email code (change of password, first enrolment): same shape. */
-export async function ensureFreshEmailCode(deps: AuthDeps, request: FastifyRequest, reply: FastifyReply, session: Session, returnTo: string): Promise<boolean> {
+export async function ensureFreshEmailCode(
+  deps: AuthDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: Session,
+  returnTo: string,
+  o: { keep?: boolean } = {},
+): Promise<boolean> {
   if (freshEmailCode(session, deps.policy, deps.clock.now())) return true;
-  const flowId = await startSessionFlow(deps, request, reply, session, { kind: 'confirm', returnTo });
+  const flowId = await startSessionFlow(deps, request, reply, session, { kind: 'confirm', returnTo, keep: o.keep });
   await reply.redirect(`/confirm/${flowId}`, 303);
   return false;
 }

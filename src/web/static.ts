@@ -28,6 +28,14 @@ const DSFR_ALLOWED = [
 
 export const dsfrUrl = (file: string): string => DSFR_PREFIX + file;
 
+// @simplewebauthn/browser (passkeys), its ES module build served from our origin (CSP
+// script-src 'self'), under a versioned path like the DSFR so that it can be immutable.
+const WEBAUTHN_ROOT = path.dirname(fileURLToPath(import.meta.resolve('@simplewebauthn/browser')));
+const WEBAUTHN_VERSION = (JSON.parse(readFileSync(path.join(WEBAUTHN_ROOT, '..', 'package.json'), 'utf8')) as { version: string }).version;
+const WEBAUTHN_PREFIX = `/assets/vendor/simplewebauthn-browser/${WEBAUTHN_VERSION}/`;
+/** The module passkey.js imports (its URL is given to it in a data- attribute). */
+export const WEBAUTHN_BROWSER_URL = `${WEBAUTHN_PREFIX}index.js`;
+
 const assetVersions = new Map<string, string>();
 
 /** `/assets/<file>?v=<content hash>`: the hash changes with the file, so it can be cached for good. */
@@ -57,4 +65,5 @@ export async function staticFiles(app: FastifyInstance): Promise<void> {
     allowedPath: (pathName) => DSFR_ALLOWED.some((re) => re.test(pathName)),
   });
   await app.register(fastifyStatic, { ...common, root: ASSETS_ROOT, prefix: '/assets/' });
+  await app.register(fastifyStatic, { ...common, root: WEBAUTHN_ROOT, prefix: WEBAUTHN_PREFIX, allowedPath: (pathName) => /^\/((helpers|methods|types)\/)?[A-Za-z0-9]+\.js$/.test(pathName) });
 }

@@ -36,6 +36,18 @@ for (const backend of backends()) {
             [newId(), id],
           );
           await startSession(tx, { ring, clock, policy: DEFAULT_AUTH_POLICY }, { accountId: id, level: 'eidas1', amr: ['mail', 'pwd'], authTime: clock.now(), client: { ip: '192.0.2.1', userAgent: null } });
+          // One row in each strong-authentication table (007–010), so that isolation is checked there too.
+          const app = newId();
+          const key = newId();
+          const phone = newId();
+          await tx.query(
+            `INSERT INTO authenticators (id, account_id, kind, name, created_at, sensitive_from) VALUES ($1, $4, 'totp', '\\x00', now(), now()), ($2, $4, 'passkey', '\\x00', now(), now()), ($3, $4, 'device', '\\x00', now(), now())`,
+            [app, key, phone, id],
+          );
+          await tx.query(`INSERT INTO totp_secrets (authenticator_id, account_id, secret, enrolment_id) VALUES ($1, $2, '\\x00', $3)`, [app, id, newId()]);
+          await tx.query(`INSERT INTO recovery_codes (id, account_id, authenticator_id, code_mac, created_at) VALUES ($1, $2, $3, $4, now())`, [newId(), id, app, Buffer.from(id)]);
+          await tx.query(`INSERT INTO passkey_credentials (authenticator_id, account_id, credential_id, public_key, counter) VALUES ($1, $2, $3, '\\x00', 0)`, [key, id, Buffer.from(id)]);
+          await tx.query(`INSERT INTO approval_devices (authenticator_id, account_id, key_id, public_key, created_at) VALUES ($1, $2, $3, '\\x00', now())`, [phone, id, Buffer.from(id)]);
         }
       });
     });
@@ -63,7 +75,7 @@ for (const backend of backends()) {
             AND (a.attname = 'account_id' OR c.relname = 'accounts')`,
       );
       const names = tables.map((r) => String(r.table)).sort();
-      for (const expected of ['account_keys', 'accounts', 'audit_log', 'credentials', 'outbox', 'sessions']) assert.ok(names.includes(expected), expected);
+      for (const expected of ['account_keys', 'accounts', 'audit_log', 'authenticators', 'credentials', 'outbox', 'passkey_credentials', 'sessions']) assert.ok(names.includes(expected), expected);
       for (const { table, column } of tables as { table: string; column: string }[]) {
         const own = await citizen(t.db, alice, (tx) => tx.query(`SELECT ${column}::text AS owner FROM ${table}`));
         assert.ok(own.rows.length > 0, `${table}: alice sees her rows`);
@@ -74,7 +86,7 @@ for (const backend of backends()) {
     });
 
     test('login machinery (flows, codes, throttles) is out of a citizen context entirely', async () => {
-      for (const table of ['auth_flows', 'one_time_codes', 'login_throttle', 'client_throttle']) {
+      for (const table of ['auth_flows', 'one_time_codes', 'login_throttle', 'client_throttle', 'device_approvals']) {
         await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`SELECT 1 FROM ${table}`)), /permission denied/, table);
       }
     });

@@ -1,9 +1,9 @@
-import { nirIndex, readAccount } from '../../accounts/accounts.ts';
-import { passwordHash, setPasswordHash } from '../../accounts/credentials.ts';
+import { setPasswordHash } from '../../accounts/credentials.ts';
 import { audit } from '../../audit/log.ts';
 import { endAccountFlows } from '../../auth/flows/flow.ts';
 import { endOtherSessions, rotateSessionToken } from '../../auth/sessions.ts';
-import { beginAttempt, clientKey, forgiveAttempt, knownBrowserSubject, type ThrottleVerdict } from '../../auth/throttle.ts';
+import { checkSessionPassword } from '../../auth/methods/session-password.ts';
+import type { ThrottleVerdict } from '../../auth/throttle.ts';
 import { citizen, system } from '../../db/contexts.ts';
 import { queuePasswordChangedMail } from '../../mail/password-changed.ts';
 import type { MailLocale } from '../../mail/templates/types.ts';
@@ -51,33 +51,14 @@ export interface ChangePasswordInput {
  * owner is told by mail, in the same transaction.
  */
 export async function changePassword(deps: AccountDeps, input: ChangePasswordInput): Promise<ChangePasswordResult> {
-  const { db, ring, clock, policy, verifier } = deps;
+  const { db, clock, verifier } = deps;
   const { accountId } = input;
 
-  const known = await citizen(db, accountId, async (tx) => {
-    const account = await readAccount(tx, ring, accountId);
-    if (!account || account.status !== 'active') return null;
-    return { nir: account.identity.nir, stored: await passwordHash(tx, accountId) };
-  });
-  if (!known) return { ok: false, reason: 'session-ended' };
-
-  const nirSubject = nirIndex(ring, known.nir);
-  const subject = input.knownBrowser ? knownBrowserSubject(ring.macKey, nirSubject) : nirSubject;
-  const client = clientKey(ring.macKey, input.client.ip);
-  // Committed before hashing, like the login's password step, so that parallel guesses all count.
-  const verdict = await system(db, 'password-change', async (tx) => {
-    const v = await beginAttempt(tx, clock, policy, subject, client);
-    if (!v.ok) await audit(tx, clock, { type: 'login.throttled', accountId, requestId: input.requestId, payload: { reason: v.reason, step: 'password-change' } });
-    return v;
-  });
-  if (!verdict.ok) return { ok: false, reason: 'throttled', verdict };
-
-  const checked = await verifier.verify(known.stored, input.currentPassword);
-  if (!checked.ok) {
-    await citizen(db, accountId, (tx) => audit(tx, clock, { type: 'password.change-failed', accountId, requestId: input.requestId, payload: { reason: 'wrong-current' } }));
-    return { ok: false, reason: 'wrong-current' };
+  const known = await checkSessionPassword(deps, { ...input, password: input.currentPassword, step: 'password-change' });
+  if (!known.ok) {
+    if (known.reason === 'wrong') return { ok: false, reason: 'wrong-current' };
+    return known;
   }
-  await system(db, 'password-change', async (tx) => forgiveAttempt(tx, subject, client));
 
   const next = input.readNewPassword({ nir: known.nir });
   if (!next.ok) return { ok: false, reason: 'invalid-new', errors: next.errors };

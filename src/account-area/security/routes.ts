@@ -13,6 +13,11 @@ import { localeOf, t } from '../../web/i18n.ts';
 import { sendPage } from '../../web/layout.ts';
 import type { AccountDeps } from '../account-deps.ts';
 import { changePassword } from './change-password.ts';
+import { authenticatorsSection } from './authenticators-view.ts';
+import { listAuthenticators, removeAuthenticator } from '../../auth/authenticators.ts';
+import { ensureFreshEmailCode, ensureSensitive } from '../../auth/sensitive.ts';
+import { recoveryCodesLeft } from '../../auth/methods/recovery-codes.ts';
+import { UUID } from '../../db/contexts.ts';
 import { endMyOtherSessions, listSessions } from './sessions-list.ts';
 import { isSecurityNotice, securityPage, type PasswordErrors } from './views.ts';
 
@@ -26,12 +31,15 @@ export async function securityRoutes(app: FastifyInstance, deps: AccountDeps): P
     request: FastifyRequest,
     reply: FastifyReply,
     session: Session,
-    o: { status?: number; passwordAlert?: SafeHtml; passwordErrors?: PasswordErrors } = {},
+    o: { status?: number; passwordAlert?: SafeHtml; passwordErrors?: PasswordErrors; strongAlert?: SafeHtml } = {},
   ): Promise<FastifyReply> {
     const locale = localeOf(request);
-    const sessions = await citizen(deps.db, session.accountId, (tx) => listSessions(tx, deps, session.accountId, session.id));
+    const [sessions, authenticators, recoveryCodes] = await citizen(deps.db, session.accountId, (tx) =>
+      Promise.all([listSessions(tx, deps, session.accountId, session.id), listAuthenticators(tx, deps.ring, session.accountId), recoveryCodesLeft(tx, session.accountId)]),
+    );
     const done = (request.query as Record<string, unknown> | undefined)?.done;
-    const main = securityPage({ request, reply, locale, timeZone, sessions, notice: isSecurityNotice(done) ? done : undefined, ...o });
+    const strong = authenticatorsSection({ request, reply, locale, timeZone, now: clock.now(), authenticators, recoveryCodesLeft: recoveryCodes });
+    const main = securityPage({ request, reply, locale, timeZone, sessions, strong, freshCodeMinutes: Math.round(deps.policy.stepUpMaxAge / 60), notice: isSecurityNotice(done) ? done : undefined, ...o });
     return sendPage(reply, { request, locale, title: t(locale, 'security.title'), main, status: o.status });
   }
 
@@ -52,6 +60,8 @@ export async function securityRoutes(app: FastifyInstance, deps: AccountDeps): P
     const session = await request.session();
     if (!session) return gone(request, reply);
     if (field(request, 'method') !== 'password') return reply.code(400).send();
+    // Re-authentication by a fresh email code (issue 4): what was typed is not kept, it is all secrets.
+    if (!(await ensureFreshEmailCode(deps, request, reply, session, PAGE, { keep: false }))) return reply;
     const locale = localeOf(request);
     const result = await changePassword(deps, {
       accountId: session.accountId,
@@ -89,6 +99,22 @@ export async function securityRoutes(app: FastifyInstance, deps: AccountDeps): P
         return show(request, reply, session, { status: 429, passwordAlert: alert('error', t(locale, 'security.password.throttled.title'), body) });
       }
     }
+  });
+
+  // Removing a way to log in is a sensitive operation: eidas2 within the last minutes.
+  app.post<{ Params: { id: string } }>(`${PAGE}/authenticators/:id/remove`, async (request, reply) => {
+    const session = await request.session();
+    if (!session) return gone(request, reply);
+    const { id } = request.params;
+    const locale = localeOf(request);
+    if (!UUID.test(id)) return show(request, reply, session, { status: 404, strongAlert: alert('error', t(locale, 'strong.notFound')) });
+    if (!(await ensureSensitive(deps, request, reply, session, `${PAGE}/authenticators/${id}/remove`))) return reply;
+    const removed = await citizen(deps.db, session.accountId, (tx) =>
+      removeAuthenticator(tx, deps, { accountId: session.accountId, id, locale, client: clientOf(request), requestId: request.id }),
+    );
+    // Another account's id answers like an unknown one (no IDOR oracle), and nothing changes.
+    if (!removed) return show(request, reply, session, { status: 404, strongAlert: alert('error', t(locale, 'strong.notFound')) });
+    return reply.redirect(`${PAGE}?done=authenticator-removed`, 303);
   });
 
   app.post(`${PAGE}/sessions/end-others`, async (request, reply) => {

@@ -8,10 +8,11 @@ import { html, type SafeHtml } from '../../web/html.ts';
 import { t, type Locale, type MessageKey } from '../../web/i18n.ts';
 import type { SessionSummary } from './sessions-list.ts';
 
-export type SecurityNotice = 'password-changed' | 'sessions-ended';
+export type SecurityNotice = 'password-changed' | 'sessions-ended' | 'authenticator-removed';
 const NOTICES: Record<SecurityNotice, MessageKey> = {
   'password-changed': 'security.password.changed',
   'sessions-ended': 'security.sessions.ended',
+  'authenticator-removed': 'strong.removed',
 };
 export const isSecurityNotice = (v: unknown): v is SecurityNotice => typeof v === 'string' && Object.hasOwn(NOTICES, v);
 
@@ -33,6 +34,11 @@ export interface SecurityPage {
   /** Shown above the password form: why it was refused as a whole (throttled, or see the fields). */
   passwordAlert?: SafeHtml;
   passwordErrors?: PasswordErrors;
+  /** The strong methods section (authenticators-view.ts), and why an action on it was refused. */
+  strong: SafeHtml;
+  strongAlert?: SafeHtml;
+  /** How recent the email code that re-authenticates a change of password must be. */
+  freshCodeMinutes: number;
 }
 
 function device(locale: Locale, s: SessionSummary): string {
@@ -55,6 +61,7 @@ function passwordSection(o: SecurityPage): SafeHtml {
   <h2 id="password-title">${t(locale, 'security.password.title')}</h2>
   ${o.passwordAlert ?? ''}
   <p>${t(locale, 'security.password.lead')}</p>
+  <p class="fr-hint-text">${t(locale, 'security.password.freshCode', { minutes: o.freshCodeMinutes })}</p>
   ${newPasswordForm({ request: o.request, reply: o.reply, locale, action: '/account/security/password', before: current, errors: { password: errors.password, confirm: errors.confirm } })}
 </section>`;
 }
@@ -114,6 +121,8 @@ export function securityPage(o: SecurityPage): SafeHtml {
     <h1>${t(locale, 'security.title')}</h1>
     ${o.notice ? alert('success', t(locale, NOTICES[o.notice])) : ''}
     <p class="fr-text--lead">${t(locale, 'security.lead')}</p>
+    ${o.strongAlert ?? ''}
+    ${o.strong}
     ${passwordSection(o)}
     ${sessionsSection(o)}
     <p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/account">${t(locale, 'account.back')}</a></p>

@@ -5,6 +5,7 @@ import type { Locale } from '../../web/i18n.ts';
 import type { AuthDeps } from '../auth-deps.ts';
 import { maskEmail } from '../mask-email.ts';
 import { currentCodeExpiry, sendCode, type SendRefusal } from '../methods/email-code.ts';
+import { authenticatorKinds, type AuthenticatorKind } from '../authenticators.ts';
 import { loadFlow, type Flow, type FlowKind, type FlowProblem } from './flow.ts';
 
 /** The flows that have an email-code step (a step-up needs a strong method: email is not one). */
@@ -23,6 +24,8 @@ export interface CodeStepState {
   maskedEmail: string | null;
   hasEmail: boolean;
   codeExpiresAt: Date | null;
+  /** Login only: the kinds of strong authenticators the account has (the page offers their steps). */
+  kinds: ReadonlySet<AuthenticatorKind>;
 }
 
 export async function codeStepState(
@@ -37,8 +40,12 @@ export async function codeStepState(
     if (!loaded.ok) return loaded;
     const { flow } = loaded;
     // Activation and recovery never decrypt it: their pages must not tell whether the NIR matched.
-    const email = showEmail && flow.accountId ? await readEmail(tx, deps.ring, flow.accountId) : null;
-    return { ok: true, state: { flow, maskedEmail: email ? maskEmail(email) : null, hasEmail: email !== null, codeExpiresAt: currentCodeExpiry(flow, deps.policy) } };
+    const shown = showEmail && flow.accountId !== null;
+    const [email, kinds] = await Promise.all([
+      shown && flow.accountId ? readEmail(tx, deps.ring, flow.accountId) : null,
+      shown && flow.kind === 'login' && flow.accountId ? authenticatorKinds(tx, flow.accountId) : new Set<AuthenticatorKind>(),
+    ]);
+    return { ok: true, state: { flow, maskedEmail: email ? maskEmail(email) : null, hasEmail: email !== null, codeExpiresAt: currentCodeExpiry(flow, deps.policy), kinds } };
   });
 }
 

@@ -4,13 +4,16 @@ import { html } from '../../web/html.ts';
 import { localeOf, t } from '../../web/i18n.ts';
 import { sendPage } from '../../web/layout.ts';
 
-/** Fields kept from a form posted before a step-up: the CSRF token is never kept (a fresh one is issued). */
+// Never kept: secrets typed in the form (they would sit in the database until the flow ends).
+const SECRET = /password|current|confirm|code|secret/i;
+
+/** Fields kept from a form posted before a step-up: not the CSRF token (a fresh one is issued), not secrets. */
 export function formToKeep(request: FastifyRequest): Record<string, string> {
   const body = request.body;
   if (typeof body !== 'object' || body === null) return {};
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
-    if (name !== CSRF_FIELD && typeof value === 'string' && /^[a-zA-Z][a-zA-Z0-9_-]{0,39}$/.test(name)) kept[name] = value.slice(0, 4000);
+    if (name !== CSRF_FIELD && !SECRET.test(name) && typeof value === 'string' && /^[a-zA-Z][a-zA-Z0-9_-]{0,39}$/.test(name)) kept[name] = value.slice(0, 4000);
   }
   return kept;
 }

@@ -3,6 +3,9 @@ import type { SafeHtml } from '../../web/html.ts';
 import type { Locale } from '../../web/i18n.ts';
 import type { AuthenticatorKind } from '../authenticators.ts';
 import type { Flow } from './flow.ts';
+import { DEVICE_SECOND_STEP } from './device/second-step.ts';
+import { PASSKEY_FIRST_STEP } from './passkey/views.ts';
+import { totpSecondSteps } from './totp/second-steps.ts';
 
 /**
  * How the strong methods show up in the flows' pages, without the pages knowing each method:
@@ -10,7 +13,7 @@ import type { Flow } from './flow.ts';
  * - a second step follows the password (authenticator app, recovery code, approval device):
  *   the second-step page links to `${flowUrl}/${path}`, a page the method serves for the
  *   bases `/login` and `/step-up`.
- * Each method adds its entry below; nothing else in the flows changes.
+ * A new method adds its entry below; nothing else in the flows changes.
  */
 export interface FirstStep {
   /** Offered on a step-up only when the account has one of these (always on /login: nobody is known yet). */
@@ -27,13 +30,8 @@ export interface SecondStep {
   label(locale: Locale): string;
 }
 
-export const FIRST_STEPS: FirstStep[] = [
-  // passkey
-];
+export const FIRST_STEPS: readonly FirstStep[] = [PASSKEY_FIRST_STEP];
 
-export const SECOND_STEPS: SecondStep[] = [
-  // totp
-  // device
-];
+export const SECOND_STEPS: readonly SecondStep[] = [...totpSecondSteps, DEVICE_SECOND_STEP];
 
 export const offeredSecondSteps = (kinds: ReadonlySet<AuthenticatorKind>): SecondStep[] => SECOND_STEPS.filter((s) => s.kinds.some((k) => kinds.has(k)));

@@ -17,11 +17,13 @@ export type CompleteResult = { ok: true; finished: Finished } | { ok: false; pro
 export async function completeWithCode(
   deps: AuthDeps,
   request: FastifyRequest,
-  input: { kind: Extract<FlowKind, 'login' | 'confirm'>; flowId: string; csrfBinding: string; code: string; locale: Locale; client: ClientInfo },
+  input: { kind: Extract<FlowKind, 'login' | 'confirm'>; flowId: string; sessionId?: string; csrfBinding: string; code: string; locale: Locale; client: ClientInfo },
 ): Promise<CompleteResult> {
   return system(deps.db, input.kind, async (tx): Promise<CompleteResult> => {
     const loaded = await loadFlow(tx, deps.clock, input.flowId, { kind: input.kind, csrfBinding: input.csrfBinding });
     if (!loaded.ok) return loaded;
+    // A confirmation belongs to the session that asked for it.
+    if (input.sessionId !== undefined && loaded.flow.sessionId !== input.sessionId) return { ok: false, problem: 'not-found' };
     const checked = await verifyCode(tx, deps, loaded.flow, input.code, request.id);
     if (!checked.ok) return { ok: false, refusal: checked.reason, remaining: checked.remaining };
     const finished = await finishMethod(tx, deps, request, loaded.flow, 'email-code', { locale: input.locale, client: input.client });

@@ -17,7 +17,9 @@ import { codeStepState } from '../code-step.ts';
 import { completeWithCode } from './code-step.ts';
 import { answerFinished } from '../finish.ts';
 import { passwordStep } from './password-step.ts';
-import { isLoginNotice, loginFailed, loginForm } from './views.ts';
+import { FIRST_STEPS, offeredSecondSteps } from '../method-registry.ts';
+import { html } from '../../../web/html.ts';
+import { isLoginNotice, loginFailed, loginForm, otherMethods } from './views.ts';
 
 const flowPath = (id: string): string => `/login/${id}`;
 
@@ -31,7 +33,9 @@ export async function loginRoutes(app: FastifyInstance, deps: AuthDeps): Promise
     const loaded = await codeStepState(deps, 'login', flowId, csrfBinding(request, reply), true);
     if (!loaded.ok) return sendFlowOver(request, reply, '/login', loaded.problem);
     const { state } = loaded;
-    const content = state.hasEmail ? codeForm(request, reply, deps, flowPath(flowId), state, error) : alert('warning', t(locale, 'code.title'), t(locale, 'code.noEmail'));
+    const others = offeredSecondSteps(state.kinds).map((s) => ({ href: `${flowPath(flowId)}/${s.path}`, label: s.label(locale) }));
+    const code = state.hasEmail ? codeForm(request, reply, deps, flowPath(flowId), state, error) : alert('warning', t(locale, 'code.title'), t(locale, 'code.noEmail'));
+    const content = html`${code}${otherMethods(locale, others)}`;
     return sendCodePage(request, reply, content, status);
   }
   // Login tells the address it sends to, and why nothing was sent: the password already matched.
@@ -41,7 +45,9 @@ export async function loginRoutes(app: FastifyInstance, deps: AuthDeps): Promise
     if (await request.session()) return reply.redirect('/account', 303);
     const locale = localeOf(request);
     const done = (request.query as Record<string, unknown>).done;
-    return sendPage(reply, { request, locale, title: title(locale), main: narrow(loginForm({ request, reply, locale, notice: isLoginNotice(done) ? done : undefined })) });
+    const form = loginForm({ request, reply, locale, notice: isLoginNotice(done) ? done : undefined });
+    const first = FIRST_STEPS.map((s) => s.render({ request, reply, locale, flow: null, base: '/login' }));
+    return sendPage(reply, { request, locale, title: title(locale), main: narrow(html`${form}${first}`), scripts: [...new Set(FIRST_STEPS.flatMap((s) => s.scripts))] });
   });
 
   app.post('/login', async (request, reply) => {

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { alert, input } from '../../../web/forms.ts';
-import type { SafeHtml } from '../../../web/html.ts';
+import { html, type SafeHtml } from '../../../web/html.ts';
 import { t, type Locale, type MessageKey } from '../../../web/i18n.ts';
 import { fieldset, startForm } from '../start-form-view.ts';
 
@@ -36,3 +36,14 @@ export function loginForm(o: { request: FastifyRequest; reply: FastifyReply; loc
 }
 
 export const loginFailed = (locale: Locale): SafeHtml => alert('error', t(locale, 'login.failed.title'), t(locale, 'login.failed.body'));
+
+/** After the password: the account's other second steps, besides the email code. */
+export function otherMethods(locale: Locale, steps: { href: string; label: string }[]): SafeHtml {
+  if (steps.length === 0) return html``;
+  return html`<section class="fr-mt-5w" aria-labelledby="other-methods">
+  <h2 class="fr-h5" id="other-methods">${t(locale, 'secondStep.other')}</h2>
+  <ul class="fr-btns-group fr-btns-group--inline-md" id="second-steps">
+    ${steps.map((s) => html`<li><a class="fr-btn fr-btn--secondary" href="${s.href}">${s.label}</a></li>`)}
+  </ul>
+</section>`;
+}
