@@ -42,7 +42,7 @@ export interface AuditCatalogue {
   'mail.failed': { messageId: string; template: string; attempts: number; reason: MailFailureReason; lastError: string | null };
 }
 
-export type SessionEndReason = 'logout' | 'idle' | 'expired' | 'password-changed' | 'recovery' | 'ended-by-citizen';
+export type SessionEndReason = 'logout' | 'idle' | 'expired' | 'password-changed' | 'recovery' | 'ended-by-citizen' | 'authenticator-removed' | 'approval-denied';
 
 /** Why the mail worker gave up on a message. */
 export type MailFailureReason =

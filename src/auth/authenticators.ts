@@ -151,3 +151,30 @@ export async function strongMethodsOf(tx: Tx, accountId: string, now: Date): Pro
   const waiting = rows.filter((r) => !usable.has(r.kind)).map((r) => r.sensitive_from.getTime());
   return { kinds: new Set(rows.map((r) => r.kind)), usable, usableFrom: usable.size === 0 && waiting.length > 0 ? new Date(Math.min(...waiting)) : null };
 }
+
+/** One live authenticator of the account (null if it is not theirs, or gone). */
+export async function authenticatorOf(tx: Tx, accountId: string, id: string): Promise<{ kind: AuthenticatorKind; sensitiveFrom: Date } | null> {
+  const { rows } = await tx.query<{ kind: AuthenticatorKind; sensitive_from: Date }>(
+    `SELECT kind, sensitive_from FROM authenticators WHERE id = $1 AND account_id = $2 AND removed_at IS NULL`,
+    [id, accountId],
+  );
+  return rows[0] ? { kind: rows[0].kind, sensitiveFrom: rows[0].sensitive_from } : null;
+}
+
+/**
+ * When the password is reset or changed, authenticators still cooling off are removed: one
+ * added by whoever had the password and the mailbox (phished in real time) must not outlive
+ * the owner taking the account back. Each removal is mailed and audited like any other.
+ */
+export async function removeCoolingOff(
+  tx: Tx,
+  deps: ChangeContext,
+  o: { accountId: string; locale: MailLocale; client: { browser: string | null; os: string | null }; requestId?: string },
+): Promise<number> {
+  const { rows } = await tx.query<{ id: string }>(
+    `SELECT id FROM authenticators WHERE account_id = $1 AND removed_at IS NULL AND sensitive_from > $2`,
+    [o.accountId, deps.clock.now()],
+  );
+  for (const { id } of rows) await removeAuthenticator(tx, deps, { ...o, id });
+  return rows.length;
+}

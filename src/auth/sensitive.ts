@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { accountCipher } from '../accounts/account-keys.ts';
 import { audit } from '../audit/log.ts';
 import { citizen, system } from '../db/contexts.ts';
-import { authenticatorKinds } from './authenticators.ts';
+import { strongMethodsOf } from './authenticators.ts';
 import { csrfBinding } from '../web/csrf.ts';
 import type { AuthDeps } from './auth-deps.ts';
 import { keptFormField } from './flows/finish.ts';
@@ -90,11 +90,23 @@ export async function ensureFreshEmailCode(
   return false;
 }
 
+export type EnrolmentGate = { allowed: true; fromStrongSession: boolean } | { allowed: false; need: 'step-up' | 'email-code' };
+
 /**
- * Adding an authenticator: with a strong method already on the account, a sensitive
- * operation (step-up); without one, a fresh email code, and what is added cools off (unless
- * the session was eidas2). Returns whether the session counts as strong for the new one.
+ * Adding an authenticator: with a usable strong method already on the account, a sensitive
+ * operation (eidas2 now); without one, a fresh email code, and what is added cools off (unless
+ * the session was eidas2). Only a strong method past its cooling-off counts: one someone may
+ * just have planted with a phished password and code must not stand in the owner's way.
  */
+export async function enrolmentGate(deps: AuthDeps, session: Session): Promise<EnrolmentGate> {
+  const now = deps.clock.now();
+  if (sensitiveAllowed(session, deps.policy, now).ok) return { allowed: true, fromStrongSession: true };
+  const { usable } = await citizen(deps.db, session.accountId, (tx) => strongMethodsOf(tx, session.accountId, now));
+  if (usable.size > 0) return { allowed: false, need: 'step-up' };
+  return freshEmailCode(session, deps.policy, now) ? { allowed: true, fromStrongSession: false } : { allowed: false, need: 'email-code' };
+}
+
+/** enrolmentGate for a page: lets it through, or sends the citizen through the step-up or the code, back to `returnTo`. */
 export async function ensureEnrolmentAllowed(
   deps: AuthDeps,
   request: FastifyRequest,
@@ -102,10 +114,9 @@ export async function ensureEnrolmentAllowed(
   session: Session,
   returnTo: string,
 ): Promise<{ allowed: false } | { allowed: true; fromStrongSession: boolean }> {
-  const now = deps.clock.now();
-  const strong = sensitiveAllowed(session, deps.policy, now).ok;
-  if (strong) return { allowed: true, fromStrongSession: true };
-  const kinds = await citizen(deps.db, session.accountId, (tx) => authenticatorKinds(tx, session.accountId));
-  if (kinds.size > 0) return (await ensureSensitive(deps, request, reply, session, returnTo)) ? { allowed: true, fromStrongSession: true } : { allowed: false };
-  return (await ensureFreshEmailCode(deps, request, reply, session, returnTo)) ? { allowed: true, fromStrongSession: false } : { allowed: false };
+  const gate = await enrolmentGate(deps, session);
+  if (gate.allowed) return gate;
+  if (gate.need === 'step-up') await ensureSensitive(deps, request, reply, session, returnTo);
+  else await ensureFreshEmailCode(deps, request, reply, session, returnTo);
+  return { allowed: false };
 }

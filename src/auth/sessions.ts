@@ -156,16 +156,17 @@ export async function endOtherSessions(tx: Tx, clock: Clock, accountId: string, 
 
 /**
  * Step-up: the session takes the level the citizen just proved, with a new auth time. The
- * only way a session rises; it never goes above what a flow's methods gave (levelOf).
+ * only way a session rises; it never goes above what a flow's methods gave (levelOf). It also
+ * gets a new token: a cookie copied before the step-up does not gain the level. Null if the
+ * session ended meanwhile.
  */
-export function raiseSession(tx: Tx, sessionId: string, o: { level: Level; amr: string[]; authTime: Date; sensitiveFrom: Date | null }): void {
-  tx.send(`UPDATE sessions SET level = $2, amr = $3, auth_time = $4, sensitive_from = $5 WHERE id = $1 AND ended_at IS NULL`, [
-    sessionId,
-    o.level,
-    o.amr,
-    o.authTime,
-    o.sensitiveFrom,
-  ]);
+export async function raiseSession(tx: Tx, sessionId: string, o: { level: Level; amr: string[]; authTime: Date; sensitiveFrom: Date | null }): Promise<string | null> {
+  const token = randomToken(32);
+  const { rows } = await tx.query(
+    `UPDATE sessions SET level = $2, amr = $3, auth_time = $4, sensitive_from = $5, token_hash = $6 WHERE id = $1 AND ended_at IS NULL RETURNING id`,
+    [sessionId, o.level, o.amr, o.authTime, o.sensitiveFrom, tokenHash(token)],
+  );
+  return rows.length === 1 ? token : null;
 }
 
 /** A fresh email code confirmed the citizen in this session (re-authentication). */

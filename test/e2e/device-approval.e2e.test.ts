@@ -1,17 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createMailWorker } from '../../src/mail/worker.ts';
-import { siteFromConfig } from '../../src/mail/site.ts';
-import { smtpTransport, type MailTransport } from '../../src/mail/transport.ts';
-import { createLogger } from '../../src/logger.ts';
 import { system } from '../../src/db/contexts.ts';
-import { launchChromium, SCREENSHOTS, seriousAxeViolations, watch } from '../support/browser.ts';
+import { checkPage as check, openPage } from '../support/browser.ts';
+import { chromiumAppWithMail, logInWithMailedCode } from '../support/e2e.ts';
 import { requirement } from '../support/requirements.ts';
-import { testApp, type TestApp } from '../support/app.ts';
 import { citizenWithPassword } from '../support/login.ts';
-import { codeIn, smtpInbox } from '../support/smtp-inbox.ts';
 
 /**
  * Two Chromium contexts, a phone and a computer: the phone registers itself (WebCrypto key
@@ -20,85 +13,37 @@ import { codeIn, smtpInbox } from '../support/smtp-inbox.ts';
  * computer shows, and the computer lands on /account. Every page is checked with axe-core.
  */
 describe('device approval in Chromium', requirement('chromium'), () => {
-  let t: TestApp;
-  let browser: Browser;
-  let base: string;
-  let inbox: Awaited<ReturnType<typeof smtpInbox>>;
-  let transport: MailTransport;
-  let stopWorker: () => Promise<void>;
+  const app = chromiumAppWithMail();
 
-  before(async () => {
-    inbox = await smtpInbox();
-    t = await testApp({ env: { SMTP_URL: inbox.url } });
-    transport = smtpTransport(inbox.url);
-    const worker = createMailWorker({
-      db: t.deps.db,
-      ring: t.deps.ring,
-      clock: t.deps.clock,
-      transport,
-      from: t.deps.config.mailFrom,
-      site: siteFromConfig(t.deps.config),
-      logger: createLogger('silent'),
-    });
-    worker.start();
-    stopWorker = () => worker.stop();
-    base = await t.app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await launchChromium();
-    await mkdir(SCREENSHOTS, { recursive: true });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await stopWorker?.();
-    await transport?.close?.();
-    await t?.close();
-    await inbox?.close();
-  });
-
-  async function check(page: Page, name: string): Promise<void> {
-    assert.deepEqual(await seriousAxeViolations(page), [], `no serious or critical axe violation on ${name}`);
-    await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });
-  }
-
-  async function context(mobile: boolean): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-    const ctx = await browser.newContext({ locale: 'fr-FR', viewport: mobile ? { width: 390, height: 844 } : { width: 1280, height: 900 } });
-    const page = await ctx.newPage();
-    return { context: ctx, page, problems: watch(page) };
+  function context(mobile: boolean): ReturnType<typeof openPage> {
+    return openPage(app.browser, { locale: 'fr-FR', viewport: mobile ? { width: 390, height: 844 } : { width: 1280, height: 900 } });
   }
 
   test('register the phone, then log in on the computer by picking the number on the phone', async () => {
-    const c = await citizenWithPassword(t);
+    const c = await citizenWithPassword(app.t);
     const phone = await context(true);
     const computer = await context(false);
     try {
       // The phone: not registered, not logged in.
-      await phone.page.goto(`${base}/device`);
+      await phone.page.goto(`${app.base}/device`);
       await phone.page.waitForSelector('#device-unregistered:not([hidden])');
       await check(phone.page, 'device-unregistered');
 
       // Logged in on the phone (password + emailed code), it registers itself.
-      await phone.page.goto(`${base}/login`);
-      await phone.page.fill('#nir', c.nir);
-      await phone.page.fill('#password', c.password);
-      await phone.page.click('main button[type="submit"]');
-      await phone.page.click('button:has-text("Envoyer le code")');
-      await phone.page.waitForSelector('#code');
-      await phone.page.fill('#code', codeIn(await inbox.next(c.email, /code/i)));
-      await phone.page.click('button:has-text("Valider")');
-      await phone.page.waitForURL(`${base}/account`);
-      await phone.page.goto(`${base}/device`);
+      await logInWithMailedCode(phone.page, app, c);
+      await phone.page.goto(`${app.base}/device`);
       await phone.page.waitForSelector('#device-register');
       await check(phone.page, 'device-register');
       await phone.page.fill('#name', 'Téléphone de test');
       await phone.page.click('button:has-text("Enregistrer ce téléphone")');
-      await phone.page.waitForURL(`${base}/device?done=registered`);
+      await phone.page.waitForURL(`${app.base}/device?done=registered`);
       await phone.page.waitForSelector('#device-registered:not([hidden])');
       await check(phone.page, 'device-registered');
-      const added = await inbox.next(c.email, /./);
+      const added = await app.inbox.next(c.email, /./);
       assert.ok(added.subject, 'the owner is told of the new device');
 
       // The computer: password, then « Valider sur mon téléphone ».
-      await computer.page.goto(`${base}/login`);
+      await computer.page.goto(`${app.base}/login`);
       await computer.page.fill('#nir', c.nir);
       await computer.page.fill('#password', c.password);
       await computer.page.click('main button[type="submit"]');
@@ -120,8 +65,8 @@ describe('device approval in Chromium', requirement('chromium'), () => {
       await phone.page.waitForSelector('#device-status:has-text("Connexion validée")');
 
       // The computer's page sees it and finishes the login.
-      await computer.page.waitForURL(`${base}/account`, { timeout: 15_000 });
-      const level = await system(t.deps.db, 'test', (tx) =>
+      await computer.page.waitForURL(`${app.base}/account`, { timeout: 15_000 });
+      const level = await system(app.t.deps.db, 'test', (tx) =>
         tx.query<{ level: string; amr: string[] }>(`SELECT level, amr FROM sessions WHERE account_id = $1 AND level = 'eidas2'`, [c.accountId]),
       );
       assert.deepEqual(level.rows.map((r) => r.amr), [['mfa', 'pwd', 'swk']]);

@@ -1,36 +1,17 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import type { Browser } from 'playwright-core';
-import { launchChromium, SCREENSHOTS, seriousAxeViolations, watch } from '../support/browser.ts';
+import { openPage, SCREENSHOTS, seriousAxeViolations } from '../support/browser.ts';
+import { chromiumApp } from '../support/e2e.ts';
 import { requirement } from '../support/requirements.ts';
-import { testApp, type TestApp } from '../support/app.ts';
 
 describe('home page in Chromium', requirement('chromium'), () => {
-  let t: TestApp;
-  let browser: Browser;
-  let base: string;
-
-  before(async () => {
-    t = await testApp();
-    const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = address;
-    browser = await launchChromium();
-    await mkdir(SCREENSHOTS, { recursive: true });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  const app = chromiumApp();
 
   test('renders in French by default, styled by the DSFR, then in English through the switch', async () => {
     // A browser that asks for neither French nor English gets the French page.
-    const context = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const problems = watch(page);
+    const { context, page, problems } = await openPage(app.browser, { locale: 'de-DE', viewport: { width: 1280, height: 900 } });
     try {
-      await page.goto(`${base}/`, { waitUntil: 'networkidle' });
+      await page.goto(`${app.base}/`, { waitUntil: 'networkidle' });
       assert.equal(await page.getAttribute('html', 'lang'), 'fr');
       assert.equal(await page.textContent('h1'), 'Votre compte pour les services publics');
 
@@ -59,7 +40,7 @@ describe('home page in Chromium', requirement('chromium'), () => {
       await page.screenshot({ path: new URL('home-en.png', SCREENSHOTS).pathname, fullPage: true });
 
       // The choice is remembered by the language cookie.
-      await page.goto(`${base}/`, { waitUntil: 'networkidle' });
+      await page.goto(`${app.base}/`, { waitUntil: 'networkidle' });
       assert.equal(await page.getAttribute('html', 'lang'), 'en');
 
       assert.deepEqual(problems, [], 'no CSP violation, script error or failed load');
@@ -69,11 +50,9 @@ describe('home page in Chromium', requirement('chromium'), () => {
   });
 
   test('works on a small screen: the switch is reachable and axe finds nothing serious', async () => {
-    const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 375, height: 740 } });
-    const page = await context.newPage();
-    const problems = watch(page);
+    const { context, page, problems } = await openPage(app.browser, { locale: 'fr-FR', viewport: { width: 375, height: 740 } });
     try {
-      await page.goto(`${base}/`, { waitUntil: 'networkidle' });
+      await page.goto(`${app.base}/`, { waitUntil: 'networkidle' });
       assert.equal(await page.getAttribute('html', 'lang'), 'fr');
       assert.ok(await page.isVisible('footer a[hreflang="en"]'), 'the footer switch is visible without the menu');
       assert.deepEqual(await seriousAxeViolations(page), []);

@@ -1,23 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { system } from '../../src/db/contexts.ts';
-import { TestDevice, requestApproval } from '../support/device.ts';
-import { Browser, citizenWithPassword, logIn, mailsFor, submitPassword } from '../support/login.ts';
+import { TestDevice, citizenWithDevice, requestApproval } from '../support/device.ts';
+import { Browser, citizenWithPassword, lastCode, logIn, mailsFor, submitPassword, pastCoolingOff } from '../support/login.ts';
 import { onEachBackend } from '../support/suites.ts';
 import type { TestApp } from '../support/app.ts';
 
-/** A citizen with a phone registered from a fresh login (password + email code). */
-async function withDevice(t: TestApp) {
-  const c = await citizenWithPassword(t);
-  const phone = new Browser(t);
-  phone.userAgent = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36';
-  await logIn(phone, c);
-  const device = new TestDevice(t);
-  const res = await device.register(phone);
-  assert.equal(res.statusCode, 303);
-  assert.equal(res.headers.location, '/device?done=registered');
-  return { c, phone, device };
-}
+/** A citizen with a phone (an Android one) registered from a fresh login (password + email code). */
+const withDevice = (t: TestApp) =>
+  citizenWithDevice(t, { userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36' });
 
 async function sessionsOf(t: TestApp, accountId: string) {
   return system(t.deps.db, 'test', async (tx) => {
@@ -66,9 +57,10 @@ onEachBackend('device approval', ({ t }) => {
     assert.match(String(late.headers.location), /^\/confirm\/[0-9a-f-]{36}$/);
     assert.equal((await other.post('/device/nonce', { device: other.keyId })).status, 404, 'not registered');
 
-    // With a device already on the account, another one needs a step-up (eidas2).
+    // With a device already on the account, past its cooling-off, another one needs a step-up (eidas2).
     const second = new TestDevice(t);
-    const { phone: p2 } = await withDevice(t);
+    const { c: c2, phone: p2 } = await withDevice(t);
+    await pastCoolingOff(t, c2.accountId);
     t.clock.advance((t.deps.config.auth.stepUpMaxAge + 1) * 1000);
     const stepUp = await second.register(p2);
     assert.equal(stepUp.statusCode, 303);
@@ -137,7 +129,8 @@ onEachBackend('device approval', ({ t }) => {
     const computer = new Browser(t);
     await logIn(computer, c);
     assert.equal((await sessionsOf(t, c.accountId)).at(-1)?.level, 'eidas1');
-    // Registering a second phone from an aged session: a step-up (the account has a device).
+    // Registering a second phone from an aged session: a step-up (the account has a usable device).
+    await pastCoolingOff(t, c.accountId);
     t.clock.advance((t.deps.config.auth.stepUpMaxAge + 1) * 1000);
     const other = new TestDevice(t);
     const res = await other.register(computer);
@@ -159,10 +152,15 @@ onEachBackend('device approval', ({ t }) => {
     assert.deepEqual(raised?.amr, ['mfa', 'pwd', 'swk']);
   });
 
-  test('a denial ends the flow, mails the owner, and lets the device end every session', async () => {
+  test('a denial ends the flow, mails the owner, and lets the device end every session and open flow', async () => {
     const { c, phone, device } = await withDevice(t);
     const computer = new Browser(t);
     const { wait, approvalId } = await requestApproval(computer, c);
+    // Whoever knows the password has another flow past it, waiting for an email code.
+    const thief = new Browser(t);
+    const thiefFlow = await submitPassword(thief, c);
+    assert.equal((await thief.post(`${thiefFlow}/send`, { method: 'email-code' })).statusCode, 303);
+    await thief.get(thiefFlow);
     const denied = await device.decide(approvalId, 'deny');
     assert.equal(denied.json.result, 'denied');
 
@@ -179,6 +177,7 @@ onEachBackend('device approval', ({ t }) => {
     assert.ok(mail, 'an alert mail was queued');
     assert.match(String(mail.params.browser), /Firefox/);
     assert.equal(mail.params.place, null);
+    assert.equal(mail.params.reason, 'denied');
 
     assert.ok((await sessionsOf(t, c.accountId)).some((s) => s.ended_at === null), 'the phone is still logged in');
     const end = await device.endSessions(approvalId);
@@ -186,6 +185,13 @@ onEachBackend('device approval', ({ t }) => {
     assert.equal(end.json.result, 'ended');
     assert.ok((await sessionsOf(t, c.accountId)).every((s) => s.ended_at !== null), 'every session ended');
     assert.equal((await phone.get('/account')).statusCode, 303);
+
+    // The thief's flow ended too: the email code (if they read the mailbox) opens nothing.
+    const open = await system(t.deps.db, 'test', (tx) => tx.query(`SELECT 1 FROM auth_flows WHERE account_id = $1 AND ended_at IS NULL`, [c.accountId]));
+    assert.equal(open.rows.length, 0, 'no open flow is left');
+    const code = await thief.post(thiefFlow, { method: 'email-code', code: await lastCode(t, c.accountId) });
+    assert.notEqual(code.statusCode, 303);
+    assert.equal(thief.jar.get('__Host-sesame-session'), undefined, 'no session for the thief');
   });
 
   test('ending all sessions needs a denial by this device', async () => {

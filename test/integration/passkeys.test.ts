@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { citizen, system } from '../../src/db/contexts.ts';
 import { SESSION_COOKIE } from '../../src/auth/session-plugin.ts';
-import { Browser, citizenWithPassword, logIn, mailsFor } from '../support/login.ts';
+import { Browser, citizenWithPassword, logIn, mailsFor, pastCoolingOff } from '../support/login.ts';
 import { auditPayloads, authenticatorFor, enrolmentOptions, enrolPasskey, loginOptions, passkeyLogin, postJson } from '../support/passkeys.ts';
 import { onEachBackend } from '../support/suites.ts';
 
@@ -72,9 +72,10 @@ onEachBackend('passkeys', ({ t }) => {
     assert.equal(refused.res.statusCode, 403);
   });
 
-  test('enrolment gate: with a passkey already, an eidas1 session must step up first', async () => {
-    const { b } = await loggedIn();
+  test('enrolment gate: with a passkey already (past its cooling-off), an eidas1 session must step up first', async () => {
+    const { b, accountId } = await loggedIn();
     await enrolPasskey(b, authenticatorFor(t));
+    await pastCoolingOff(t, accountId);
     const page = await b.get('/account/security/passkeys/new');
     assert.equal(page.statusCode, 303);
     assert.match(String(page.headers.location), /^\/step-up\/[0-9a-f-]{36}$/);

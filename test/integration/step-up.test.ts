@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addAuthenticator, listAuthenticators } from '../../src/auth/authenticators.ts';
+import { SESSION_COOKIE } from '../../src/auth/session-plugin.ts';
 import { citizen, system } from '../../src/db/contexts.ts';
 import { onEachBackend } from '../support/suites.ts';
 import { Browser, logIn, mailsFor } from '../support/login.ts';
@@ -28,6 +29,7 @@ onEachBackend('step-up', ({ t }) => {
     const stepUp = String(asked.headers.location);
     assert.match(stepUp, /^\/step-up\/[0-9a-f-]{36}$/);
 
+    const cookieBefore = b.jar.get(SESSION_COOKIE);
     const first = await b.get(stepUp);
     assert.match(first.body, /id="step-up-password"/);
     assert.equal((await b.post(stepUp, { method: 'password', password: c.password })).headers.location, stepUp);
@@ -43,6 +45,11 @@ onEachBackend('step-up', ({ t }) => {
     assert.match(done.body, /name="_csrf" value="[^"]+"/);
     assert.match(done.body, /autosubmit\.js/);
 
+    // The raised session has a new token: a copy of the cookie taken before does not gain the level.
+    assert.notEqual(b.jar.get(SESSION_COOKIE), cookieBefore);
+    const copy = new Browser(t);
+    copy.jar.set(SESSION_COOKIE, String(cookieBefore));
+    assert.equal((await copy.get('/account')).statusCode, 303);
     const raised = await sessionOf(c.accountId);
     assert.equal(raised?.level, 'eidas2');
     assert.deepEqual(raised?.amr, ['mfa', 'otp', 'pwd']);
@@ -86,9 +93,10 @@ onEachBackend('step-up', ({ t }) => {
     await system(t.deps.db, 'test', (tx) => tx.query(`UPDATE authenticators SET sensitive_from = $2 WHERE account_id = $1`, [c.accountId, new Date(t.clock.now().getTime() + 3600_000)]));
     const b = new Browser(t);
     await logIn(b, c);
-    const id = (await citizen(t.deps.db, c.accountId, (tx) => listAuthenticators(tx, t.deps.ring, c.accountId)))[0]?.id;
     await b.get('/account/security');
-    const stepUp = String((await b.post(`/account/security/authenticators/${id}/remove`, {})).headers.location);
+    // Regenerating recovery codes is sensitive, and the only strong method is cooling off.
+    const stepUp = String((await b.post('/account/security/recovery-codes', {})).headers.location);
+    assert.match(stepUp, /^\/step-up\//);
     const page = await b.get(stepUp);
     assert.match(page.body, /ne permet les opérations sensibles qu’à partir du/);
     assert.doesNotMatch(page.body, /id="step-up-password"/);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { auditSeq, auditSince, sessionsOf } from '../support/rules-db.ts';
 import { Browser, citizenWithPassword, lastCode, logIn, mailsFor, submitPassword, type Citizen } from '../support/login.ts';
 import { onEachBackend } from '../support/suites.ts';
-import { appCode, atTotpStep, citizenWithApp, codesIn, enrolApp, recoveryRows, secretIn, totpRows, wrongAppCode } from '../support/totp.ts';
+import { appCode, atTotpStep, citizenAtEnrolment, citizenWithApp, codesIn, enrolApp, recoveryRows, secretIn, totpRows, wrongAppCode } from '../support/totp.ts';
 import type { TestApp } from '../support/app.ts';
 
 const MINUTE = 60_000;
@@ -66,12 +66,7 @@ onEachBackend('authenticator app and recovery codes', ({ t, tdb }) => {
   });
 
   test('the form keeps the name, never the code, and says what is wrong; a reload of the codes page adds the app once', async () => {
-    const c = await citizenWithPassword(t);
-    const b = new Browser(t);
-    await logIn(b, c);
-    const page = await b.get('/account/security/totp/new');
-    const secret = secretIn(page.body);
-    const pending = /name="pending" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+    const { c, b, page, secret, pending } = await citizenAtEnrolment(t);
 
     const noName = await b.post('/account/security/totp/new', { method: 'totp', pending, name: '  ', code: wrongAppCode(secret, t.clock) });
     assert.equal(noName.statusCode, 400);
@@ -102,12 +97,7 @@ onEachBackend('authenticator app and recovery codes', ({ t, tdb }) => {
   });
 
   test('a sealed secret from another session, or past its time, is refused: a new one is offered', async () => {
-    const c = await citizenWithPassword(t);
-    const b = new Browser(t);
-    await logIn(b, c);
-    const page = await b.get('/account/security/totp/new');
-    const pending = /name="pending" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
-    const secret = secretIn(page.body);
+    const { c, b, secret, pending } = await citizenAtEnrolment(t);
 
     const other = new Browser(t);
     await logIn(other, c);

@@ -1,19 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestDevice, requestApproval } from '../support/device.ts';
-import { Browser, citizenWithPassword, logIn } from '../support/login.ts';
+import { atApprovalStep, requestApproval } from '../support/device.ts';
 import { onEachBackend } from '../support/suites.ts';
 
 /** A request lives approvalTtl (2 minutes): a late tap, or a request found later, approves nothing. */
 onEachBackend('approval after expiry', ({ t }) => {
   test('an answer after two minutes is refused, and the computer is told', async () => {
-    const c = await citizenWithPassword(t);
-    const phone = new Browser(t);
-    await logIn(phone, c);
-    const device = new TestDevice(t);
-    await device.register(phone);
-    const computer = new Browser(t);
-    const { wait, approvalId, number } = await requestApproval(computer, c);
+    const { c, device, computer, wait, approvalId, number } = await atApprovalStep(t);
     assert.equal((await device.poll()).length, 1);
 
     t.clock.advance(t.deps.config.auth.approvalTtl * 1000);
@@ -35,13 +28,7 @@ onEachBackend('approval after expiry', ({ t }) => {
   });
 
   test('one second before the end it still counts', async () => {
-    const c = await citizenWithPassword(t);
-    const phone = new Browser(t);
-    await logIn(phone, c);
-    const device = new TestDevice(t);
-    await device.register(phone);
-    const computer = new Browser(t);
-    const { wait, approvalId, number } = await requestApproval(computer, c);
+    const { device, computer, wait, approvalId, number } = await atApprovalStep(t);
     t.clock.advance((t.deps.config.auth.approvalTtl - 1) * 1000);
     assert.equal((await device.decide(approvalId, 'approve', String(number))).json.result, 'approved');
     assert.equal((await computer.post(wait, { method: 'device-approval' })).headers.location, '/account');

@@ -1,19 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { system } from '../../src/db/contexts.ts';
-import { TestDevice, requestApproval } from '../support/device.ts';
-import { Browser, citizenWithPassword, logIn } from '../support/login.ts';
+import { citizenWithDevice, requestApproval } from '../support/device.ts';
+import { Browser } from '../support/login.ts';
 import { onEachBackend } from '../support/suites.ts';
-import type { TestApp } from '../support/app.ts';
-
-async function citizenWithDevice(t: TestApp) {
-  const c = await citizenWithPassword(t);
-  const phone = new Browser(t);
-  await logIn(phone, c);
-  const device = new TestDevice(t);
-  assert.equal((await device.register(phone)).statusCode, 303);
-  return { c, device };
-}
 
 /**
  * An attacker with the victim's password asks for an approval, then answers it from their own

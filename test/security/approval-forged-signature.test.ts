@@ -1,30 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { TestDevice, requestApproval } from '../support/device.ts';
-import { Browser, citizenWithPassword, logIn } from '../support/login.ts';
+import { TestDevice, atApprovalStep } from '../support/device.ts';
 import { onEachBackend } from '../support/suites.ts';
-import type { TestApp } from '../support/app.ts';
 
 /**
  * The device has no session: its signature over a server nonce and the exact payload is its
  * only credential. Without the private key (which never leaves the phone), nothing it could
  * send approves; a captured request cannot be replayed nor altered.
  */
-async function setUp(t: TestApp) {
-  const c = await citizenWithPassword(t);
-  const phone = new Browser(t);
-  await logIn(phone, c);
-  const device = new TestDevice(t);
-  await device.register(phone);
-  const computer = new Browser(t);
-  const approval = await requestApproval(computer, c);
-  return { c, device, computer, ...approval };
-}
-
 onEachBackend('approval with a forged signature', ({ t }) => {
   test('a signature by another key is refused and audited', async () => {
-    const { device, approvalId, number, computer, wait } = await setUp(t);
+    const { device, approvalId, number, computer, wait } = await atApprovalStep(t);
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const forged = await device.signed('decide', '/device/decide', [approvalId, 'approve', String(number)], { approval: approvalId, decision: 'approve', number: String(number) }, { key: privateKey });
     assert.equal(forged.status, 401);
@@ -34,7 +21,7 @@ onEachBackend('approval with a forged signature', ({ t }) => {
   });
 
   test('a payload changed after signing is refused (deny signed, approve sent)', async () => {
-    const { device, approvalId, number, computer, wait } = await setUp(t);
+    const { device, approvalId, number, computer, wait } = await atApprovalStep(t);
     const [offered] = await device.poll();
     const other = offered?.numbers.find((n) => n !== number);
     const tampered = await device.signed('decide', '/device/decide', [approvalId, 'approve', String(other)], { approval: approvalId, decision: 'approve', number: String(other) }, {
@@ -52,7 +39,7 @@ onEachBackend('approval with a forged signature', ({ t }) => {
   });
 
   test('a captured request cannot be replayed, nor its nonce used twice', async () => {
-    const { device, approvalId } = await setUp(t);
+    const { device, approvalId } = await atApprovalStep(t);
     const nonce = await device.freshNonce();
     const body = { device: device.keyId, nonce, signature: device.sign('decide', nonce, [approvalId, 'deny', '']), approval: approvalId, decision: 'deny', number: '' };
     const first = await device.post('/device/decide', body);
@@ -70,7 +57,7 @@ onEachBackend('approval with a forged signature', ({ t }) => {
   });
 
   test('an unknown key, or a malformed request, gets nothing', async () => {
-    await setUp(t);
+    await atApprovalStep(t);
     const stranger = new TestDevice(t);
     assert.equal((await stranger.post('/device/nonce', { device: stranger.keyId })).status, 404);
     const res = await stranger.post('/device/poll', { device: stranger.keyId, nonce: 'A'.repeat(43), signature: stranger.sign('poll', 'A'.repeat(43), []) });

@@ -17,7 +17,7 @@ const samples: { [K in MailTemplateName]: MailTemplates[K] } = {
   'new-browser-login': { at: '2026-11-23T13:05:00Z', browser: null, os: 'Android 14', place: 'Lyon, France' },
   'password-changed': { at: '2026-11-23T13:05:00Z', browser: 'Safari 17', os: null, via: 'recovery' },
   'authenticator-changed': { at: '2026-11-23T13:05:00Z', browser: 'Chrome 131', os: 'Android 14', kind: 'device', change: 'removed' },
-  'approval-denied': { at: '2026-11-23T13:05:00Z', browser: 'Firefox 128', os: 'Windows 11', place: null },
+  'approval-denied': { reason: 'denied', at: '2026-11-23T13:05:00Z', browser: 'Firefox 128', os: 'Windows 11', place: null },
 };
 
 const LINKS: [string, RegExp][] = [

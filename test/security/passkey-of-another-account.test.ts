@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { system } from '../../src/db/contexts.ts';
-import { Browser, citizenWithPassword, logIn } from '../support/login.ts';
+import { Browser, citizenWithPassword, logIn, pastCoolingOff } from '../support/login.ts';
 import { auditPayloads, authenticatorFor, enrolPasskey, passkeyLogin, postJson } from '../support/passkeys.ts';
 import { onEachBackend } from '../support/suites.ts';
 import type { RequestOptions } from '../support/webauthn.ts';
@@ -24,6 +24,7 @@ onEachBackend('passkey of another account', ({ t }) => {
   async function stepUpOf(c: Awaited<ReturnType<typeof citizenWithPassword>>): Promise<{ b: Browser; flowId: string }> {
     const b = new Browser(t);
     await logIn(b, c);
+    await pastCoolingOff(t, c.accountId);
     const page = await b.get('/account/security/passkeys/new');
     assert.equal(page.statusCode, 303);
     const flowId = String(page.headers.location).slice('/step-up/'.length);

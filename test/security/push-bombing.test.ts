@@ -1,25 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { system } from '../../src/db/contexts.ts';
-import { TestDevice, requestApproval } from '../support/device.ts';
-import { Browser, citizenWithPassword, logIn, submitPassword } from '../support/login.ts';
+import { SUSPENSION_AFTER_REFUSAL_SECONDS } from '../../src/auth/methods/device-approval.ts';
+import { askApproval, atApprovalStep, citizenWithDevice, requestApproval } from '../support/device.ts';
+import { Browser, submitPassword } from '../support/login.ts';
 import { onEachBackend } from '../support/suites.ts';
-import type { TestApp } from '../support/app.ts';
 
 /**
  * Push bombing: someone with the password sends request after request until the owner taps
  * one to make it stop. At most approvalsPerWindow (3) requests per account per approvalWindow
  * (10 minutes), whatever the flows or browsers they come from.
  */
-async function citizenWithDevice(t: TestApp) {
-  const c = await citizenWithPassword(t);
-  const phone = new Browser(t);
-  await logIn(phone, c);
-  const device = new TestDevice(t);
-  await device.register(phone);
-  return { c, device };
-}
-
 onEachBackend('push bombing', ({ t }) => {
   test('the fourth request in ten minutes is refused, and allowed again after the window', async () => {
     const { c } = await citizenWithDevice(t);
@@ -59,6 +50,23 @@ onEachBackend('push bombing', ({ t }) => {
     const pending = await device.poll();
     assert.deepEqual(pending.map((p) => p.id), [second.approvalId]);
     assert.equal((await device.decide(first.approvalId, 'approve', String(first.number))).json.result, 'gone');
+  });
+
+  test('once the owner denied a request, no other reaches the phone for an hour', async () => {
+    const { c, device, approvalId } = await atApprovalStep(t);
+    assert.equal((await device.decide(approvalId, 'deny')).json.result, 'denied');
+    // Well within the cap of requests, yet refused: the owner said no.
+    const attacker = new Browser(t);
+    const { res: refused } = await askApproval(attacker, c);
+    assert.equal(refused.statusCode, 429);
+    assert.match(refused.body, /suspendue jusqu’à/);
+    assert.deepEqual(await device.poll(), []);
+    const audit = await system(t.deps.db, 'test', (tx) =>
+      tx.query<{ payload: { reason: string } }>(`SELECT payload FROM audit_log WHERE account_id = $1 AND type = 'approval.refused'`, [c.accountId]),
+    );
+    assert.deepEqual(audit.rows.map((r) => r.payload.reason), ['rate-limit']);
+    t.clock.advance(SUSPENSION_AFTER_REFUSAL_SECONDS * 1000);
+    assert.ok((await requestApproval(attacker, c)).approvalId, 'an hour later (a new login: that one expired), the phone is asked again');
   });
 
   test('parallel requests cannot together exceed the cap', async () => {

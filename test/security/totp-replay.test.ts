@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { csrfTokenIn, form } from '../support/app.ts';
-import { Browser, citizenWithPassword, logIn } from '../support/login.ts';
+import { Browser } from '../support/login.ts';
 import { sessionsOf } from '../support/rules-db.ts';
 import { onEachBackend } from '../support/suites.ts';
-import { appCode, atTotpStep, citizenWithApp, secretIn } from '../support/totp.ts';
+import { appCode, atTotpStep, citizenAtEnrolment, citizenWithApp } from '../support/totp.ts';
 
 /**
  * Authenticator-app code replay: a code seen once (over a shoulder, through a phishing proxy
@@ -56,12 +56,7 @@ onEachBackend('authenticator app code replay', ({ t, tdb }) => {
   });
 
   test('the code typed to confirm the enrolment cannot log in', async () => {
-    const c = await citizenWithPassword(t);
-    const b = new Browser(t);
-    await logIn(b, c);
-    const page = await b.get('/account/security/totp/new');
-    const secret = secretIn(page.body);
-    const pending = /name="pending" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+    const { c, b, secret, pending } = await citizenAtEnrolment(t);
     const code = appCode(secret, t.clock);
     assert.equal((await b.post('/account/security/totp/new', { method: 'totp', pending, name: 'Téléphone', code })).statusCode, 200);
     const thief = new Browser(t);

@@ -1,6 +1,7 @@
+import assert from 'node:assert/strict';
 import axe from 'axe-core';
 import type { AxeResults, Result } from 'axe-core';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM } from './requirements.ts';
 
 export const SCREENSHOTS = new URL('../../test-results/', import.meta.url);
@@ -38,4 +39,20 @@ export async function seriousAxeViolations(page: Page): Promise<Result[]> {
     console.error(`axe ${v.impact}: ${v.id} - ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
   }
   return serious;
+}
+
+/** A new browser context and its page, watched for problems (see watch()). */
+export async function openPage(
+  browser: Browser,
+  o: { locale: string; viewport: { width: number; height: number }; allowStatus?: (status: number, url: string) => boolean },
+): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ locale: o.locale, viewport: o.viewport });
+  const page = await context.newPage();
+  return { context, page, problems: watch(page, o.allowStatus) };
+}
+
+/** Checks the page with axe (nothing serious or critical) and keeps a screenshot named `name`. */
+export async function checkPage(page: Page, name: string): Promise<void> {
+  assert.deepEqual(await seriousAxeViolations(page), [], `no serious or critical axe violation on ${name}`);
+  await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import type { TestApp } from './app.ts';
-import { Browser, submitPassword, type Citizen } from './login.ts';
+import { Browser, citizenWithPassword, logIn, submitPassword, type Citizen } from './login.ts';
 
 /**
  * A phone as device.js is one: an ECDSA P-256 key (here node's), requests signed over
@@ -85,12 +85,45 @@ export function numberOnPage(body: string): number {
 
 /** Password, then « Valider sur mon téléphone »: the waiting page's URL, the approval id and the number shown. */
 export async function requestApproval(b: Browser, c: Pick<Citizen, 'nir' | 'password'>, existingFlow?: string): Promise<{ flow: string; wait: string; approvalId: string; number: number }> {
-  const flow = existingFlow ?? (await submitPassword(b, c));
-  await b.get(`${flow}/device`);
-  const res = await b.post(`${flow}/device`, { method: 'device-approval' });
+  const { flow, res } = await askApproval(b, c, existingFlow);
   assert.equal(res.statusCode, 303, `request refused: ${res.statusCode}`);
   const wait = String(res.headers.location);
   const page = await b.get(wait);
   assert.equal(page.statusCode, 200);
   return { flow, wait, approvalId: wait.slice(wait.lastIndexOf('/') + 1), number: numberOnPage(page.body) };
+}
+
+/** Password (or `existingFlow`), then « Envoyer la demande à mon téléphone », whatever the answer. */
+export async function askApproval(b: Browser, c: Pick<Citizen, 'nir' | 'password'>, existingFlow?: string): Promise<{ flow: string; res: LightMyRequestResponse }> {
+  const flow = existingFlow ?? (await submitPassword(b, c));
+  await b.get(`${flow}/device`);
+  return { flow, res: await b.post(`${flow}/device`, { method: 'device-approval' }) };
+}
+
+/** A citizen with a phone registered from a fresh login (password + email code) on `phone`. */
+export async function citizenWithDevice(t: TestApp, o: { userAgent?: string } = {}): Promise<{ c: Citizen; phone: Browser; device: TestDevice }> {
+  const c = await citizenWithPassword(t);
+  const phone = new Browser(t);
+  if (o.userAgent) phone.userAgent = o.userAgent;
+  await logIn(phone, c);
+  const device = new TestDevice(t);
+  const res = await device.register(phone);
+  assert.equal(res.statusCode, 303, 'the device is registered');
+  assert.equal(res.headers.location, '/device?done=registered');
+  return { c, phone, device };
+}
+
+/** Such a citizen, and a computer (another browser) at the waiting page of a login by device approval. */
+export async function atApprovalStep(t: TestApp): Promise<Awaited<ReturnType<typeof citizenWithDevice>> & Awaited<ReturnType<typeof requestApproval>> & { computer: Browser }> {
+  const withDevice = await citizenWithDevice(t);
+  const computer = new Browser(t);
+  return { ...withDevice, computer, ...(await requestApproval(computer, withDevice.c)) };
+}
+
+/** A number the phone offers for this request other than the one the computer shows. */
+export async function wrongNumber(device: TestDevice, approvalId: string, right: number): Promise<number> {
+  const request = (await device.poll()).find((r) => r.id === approvalId);
+  const wrong = request?.numbers.find((n) => n !== right);
+  assert.ok(wrong, 'the phone offers other numbers');
+  return wrong;
 }

@@ -126,3 +126,8 @@ export async function atLoginCodeStep(t: TestApp): Promise<{ c: Citizen; b: Brow
   await b.get(flow);
   return { c, b, flow, flowId: flow.slice('/login/'.length), code: await lastCode(t, c.accountId) };
 }
+
+/** As if the account's authenticators had been added long ago: past their cooling-off. */
+export async function pastCoolingOff(t: TestApp, accountId: string): Promise<void> {
+  await system(t.deps.db, 'test', (tx) => tx.query(`UPDATE authenticators SET sensitive_from = $2 WHERE account_id = $1`, [accountId, t.clock.now()]));
+}

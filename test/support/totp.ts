@@ -36,16 +36,33 @@ export function codesIn(page: string): string[] {
 }
 
 /**
- * Adds an app from a browser whose session may enrol now (a fresh email code or a step-up):
- * the enrolment page, then its form with the app's current code. The clock then moves one
- * step, so that the next code the app shows is not the one that confirmed it.
+ * The app enrolment page, for a browser whose session may enrol now: the page, the key it
+ * shows and its sealed pending secret.
  */
-export async function enrolApp(b: Browser, name = 'Téléphone de Camille'): Promise<{ secret: string; codes: string[]; res: LightMyRequestResponse }> {
+export async function enrolmentPage(b: Browser): Promise<{ page: LightMyRequestResponse; secret: string; pending: string }> {
   const page = await b.get('/account/security/totp/new');
   assert.equal(page.statusCode, 200, `enrolment page: ${page.statusCode} ${String(page.headers.location ?? '')}`);
   const secret = secretIn(page.body);
   const pending = /name="pending" value="([^"]+)"/.exec(page.body)?.[1];
   assert.ok(pending);
+  return { page, secret, pending };
+}
+
+/** A new citizen, logged in by password + email code in a new browser, at the app enrolment page. */
+export async function citizenAtEnrolment(t: TestApp): Promise<{ c: Citizen; b: Browser; page: LightMyRequestResponse; secret: string; pending: string }> {
+  const c = await citizenWithPassword(t);
+  const b = new Browser(t);
+  await logIn(b, c);
+  return { c, b, ...(await enrolmentPage(b)) };
+}
+
+/**
+ * Adds an app from a browser whose session may enrol now (a fresh email code or a step-up):
+ * the enrolment page, then its form with the app's current code. The clock then moves one
+ * step, so that the next code the app shows is not the one that confirmed it.
+ */
+export async function enrolApp(b: Browser, name = 'Téléphone de Camille'): Promise<{ secret: string; codes: string[]; res: LightMyRequestResponse }> {
+  const { secret, pending } = await enrolmentPage(b);
   const res = await b.post('/account/security/totp/new', { method: 'totp', pending, name, code: appCode(secret, b.t.clock) });
   assert.equal(res.statusCode, 200, `enrolment refused: ${res.statusCode}`);
   const codes = codesIn(res.body);

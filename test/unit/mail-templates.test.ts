@@ -17,7 +17,7 @@ const hostile: { [K in MailTemplateName]: MailTemplates[K] } = {
   'new-browser-login': { at: '2026-11-23T13:05:00Z', browser: HOSTILE, os: HOSTILE, place: HOSTILE },
   'password-changed': { at: '2026-11-23T13:05:00Z', browser: HOSTILE, os: HOSTILE, via: 'change' },
   'authenticator-changed': { at: '2026-11-23T13:05:00Z', browser: HOSTILE, os: HOSTILE, kind: 'passkey', change: 'added' },
-  'approval-denied': { at: '2026-11-23T13:05:00Z', browser: HOSTILE, os: HOSTILE, place: HOSTILE },
+  'approval-denied': { reason: 'mismatch', at: '2026-11-23T13:05:00Z', browser: HOSTILE, os: HOSTILE, place: HOSTILE },
 };
 
 /** The parameters a mail shows as they are (the others are dates and choices, shown reworded). */

@@ -2,6 +2,7 @@ import { setPasswordHash } from '../../accounts/credentials.ts';
 import { audit } from '../../audit/log.ts';
 import { endAccountFlows } from '../../auth/flows/flow.ts';
 import { endOtherSessions, rotateSessionToken } from '../../auth/sessions.ts';
+import { removeCoolingOff } from '../../auth/authenticators.ts';
 import { checkSessionPassword } from '../../auth/methods/session-password.ts';
 import type { ThrottleVerdict } from '../../auth/throttle.ts';
 import { citizen, system } from '../../db/contexts.ts';
@@ -77,6 +78,7 @@ export async function changePassword(deps: AccountDeps, input: ChangePasswordInp
   const changed = await citizen(db, accountId, async (tx): Promise<ChangePasswordResult> => {
     if (!(await sessionStillLive(tx, input.sessionId))) return { ok: false, reason: 'session-ended' };
     await setPasswordHash(tx, clock, accountId, hash);
+    await removeCoolingOff(tx, deps, { accountId, locale: input.locale, client: input.client, requestId: input.requestId });
     const sessionsEnded = await endOtherSessions(tx, clock, accountId, input.sessionId, 'password-changed', input.requestId);
     await queuePasswordChangedMail(tx, deps, { accountId, locale: input.locale, at: clock.now(), client: input.client, via: 'change' });
     await audit(tx, clock, { type: 'password.changed', accountId, requestId: input.requestId, payload: { via: 'change', sessionsEnded } });

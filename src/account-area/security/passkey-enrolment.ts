@@ -1,9 +1,8 @@
 import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { AuthDeps } from '../../auth/auth-deps.ts';
-import { addAuthenticator, authenticatorKinds } from '../../auth/authenticators.ts';
+import { addAuthenticator } from '../../auth/authenticators.ts';
 import { createFlow, endFlow, loadFlow, setFlowChallenge, takeFlowChallenge } from '../../auth/flows/flow.ts';
 import { accountPasskeys, registrationOptions, storePasskey, verifyRegistration } from '../../auth/methods/passkey.ts';
-import { freshEmailCode, sensitiveAllowed } from '../../auth/sensitive.ts';
 import type { Session } from '../../auth/sessions.ts';
 import { audit } from '../../audit/log.ts';
 import { citizen, system } from '../../db/contexts.ts';
@@ -19,21 +18,6 @@ import type { Locale } from '../../web/i18n.ts';
 const ENROLMENT_STATE = 'passkey-enrolment';
 /** The ceremony itself takes a minute or two; the gate (step-up, fresh code) is checked again at the end anyway. */
 const ENROLMENT_TTL_SECONDS = 10 * 60;
-
-export type EnrolmentGate = { allowed: true; fromStrongSession: boolean } | { allowed: false };
-
-/**
- * ensureEnrolmentAllowed (sensitive.ts) without its redirects, for the JSON endpoints: a
- * recent eidas2 session, or, for an account that has no strong authenticator yet, a fresh
- * email code (what is then added cools off).
- */
-export async function enrolmentGate(deps: AuthDeps, session: Session): Promise<EnrolmentGate> {
-  const now = deps.clock.now();
-  if (sensitiveAllowed(session, deps.policy, now).ok) return { allowed: true, fromStrongSession: true };
-  const kinds = await citizen(deps.db, session.accountId, (tx) => authenticatorKinds(tx, session.accountId));
-  if (kinds.size === 0 && freshEmailCode(session, deps.policy, now)) return { allowed: true, fromStrongSession: false };
-  return { allowed: false };
-}
 
 export const NAME_MAX = 60;
 

@@ -1,15 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthDeps } from '../../auth/auth-deps.ts';
 import { attestationOf, jsonField, sendJsonError } from '../../auth/flows/passkey/json.ts';
-import { ensureEnrolmentAllowed } from '../../auth/sensitive.ts';
+import { ensureEnrolmentAllowed, enrolmentGate } from '../../auth/sensitive.ts';
 import { clientOf } from '../../web/client.ts';
 import { csrfBinding, csrfField, csrfToken } from '../../web/csrf.ts';
+import type { Session } from '../../auth/sessions.ts';
 import { alert, input, narrow } from '../../web/forms.ts';
 import { html, type SafeHtml } from '../../web/html.ts';
 import { localeOf, t, type Locale } from '../../web/i18n.ts';
 import { sendPage, siteOf } from '../../web/layout.ts';
 import { WEBAUTHN_BROWSER_URL } from '../../web/static.ts';
-import { enrolmentGate, finishEnrolment, NAME_MAX, passkeyName, startEnrolment } from './passkey-enrolment.ts';
+import { finishEnrolment, NAME_MAX, passkeyName, startEnrolment } from './passkey-enrolment.ts';
 
 const PAGE = '/account/security/passkeys/new';
 const DONE = '/account/security';
@@ -47,44 +48,46 @@ export async function passkeyEnrolmentRoutes(app: FastifyInstance, deps: AuthDep
     return sendPage(reply, { request, locale, title: t(locale, 'passkey.new.title'), main: newPasskeyPage(request, reply, locale), scripts: ['passkey.js'] });
   });
 
-  /** The name is checked here too, so that a mistake shows before the citizen unlocks their device. */
-  function nameOf(request: FastifyRequest, reply: FastifyReply): { name: string } | { answered: FastifyReply } {
+  /**
+   * What both JSON calls check first: the session, the enrolment gate (checked again on the
+   * second: the session may have aged past its step-up while the citizen hesitated), and the
+   * name (here too, so that a mistake shows before the citizen unlocks their device).
+   */
+  async function admitted(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<{ locale: Locale; session: Session; fromStrongSession: boolean; name: string } | { answered: FastifyReply }> {
     const locale = localeOf(request);
+    const session = await request.session();
+    if (!session) return { answered: sendJsonError(reply, 401, 'session', t(locale, 'passkey.expired')) };
+    const gate = await enrolmentGate(deps, session);
+    if (!gate.allowed) return { answered: sendJsonError(reply, 403, 'forbidden', t(locale, 'passkey.new.forbidden')) };
     const checked = passkeyName(jsonField(request, 'name', 1000));
-    if (checked.ok) return { name: checked.name };
-    return { answered: sendJsonError(reply, 400, 'name', t(locale, checked.reason === 'required' ? 'passkey.new.nameRequired' : 'passkey.new.nameTooLong')) };
+    if (!checked.ok) return { answered: sendJsonError(reply, 400, 'name', t(locale, checked.reason === 'required' ? 'passkey.new.nameRequired' : 'passkey.new.nameTooLong')) };
+    return { locale, session, fromStrongSession: gate.fromStrongSession, name: checked.name };
   }
 
   app.post('/account/security/passkeys/options', json, async (request, reply) => {
-    const locale = localeOf(request);
-    const session = await request.session();
-    if (!session) return sendJsonError(reply, 401, 'session', t(locale, 'passkey.expired'));
-    const gate = await enrolmentGate(deps, session);
-    if (!gate.allowed) return sendJsonError(reply, 403, 'forbidden', t(locale, 'passkey.new.forbidden'));
-    const named = nameOf(request, reply);
-    if ('answered' in named) return named.answered;
+    const admission = await admitted(request, reply);
+    if ('answered' in admission) return admission.answered;
+    const { locale, session } = admission;
     const label = t(locale, 'passkey.userLabel', { service: siteOf(request).serviceName });
     const started = await startEnrolment(deps, { session, csrfBinding: csrfBinding(request, reply), label });
     return reply.send({ flow: started.flowId, options: started.options });
   });
 
   app.post('/account/security/passkeys', json, async (request, reply) => {
-    const locale = localeOf(request);
-    const session = await request.session();
-    if (!session) return sendJsonError(reply, 401, 'session', t(locale, 'passkey.expired'));
-    // Checked again: the session may have aged past its step-up while the citizen hesitated.
-    const gate = await enrolmentGate(deps, session);
-    if (!gate.allowed) return sendJsonError(reply, 403, 'forbidden', t(locale, 'passkey.new.forbidden'));
-    const named = nameOf(request, reply);
-    if ('answered' in named) return named.answered;
+    const admission = await admitted(request, reply);
+    if ('answered' in admission) return admission.answered;
+    const { locale, session } = admission;
     const response = attestationOf(request);
     if (!response) return sendJsonError(reply, 400, 'bad_request', t(locale, 'passkey.new.failed'));
     const result = await finishEnrolment(deps, {
       session,
-      fromStrongSession: gate.fromStrongSession,
+      fromStrongSession: admission.fromStrongSession,
       flowId: jsonField(request, 'flow', 40),
       csrfBinding: csrfBinding(request, reply),
-      name: named.name,
+      name: admission.name,
       response,
       locale,
       client: clientOf(request),

@@ -3,7 +3,7 @@ import { normalisePassword } from '../../accounts/password-policy.ts';
 import { readNewPassword } from '../../auth/flows/new-password.ts';
 import { isKnownBrowser } from '../../auth/known-browsers.ts';
 import { clearSessionCookie, forgetSession, setSessionCookie } from '../../auth/session-plugin.ts';
-import type { Session } from '../../auth/sessions.ts';
+import { endOtherSessions, type Session } from '../../auth/sessions.ts';
 import { citizen } from '../../db/contexts.ts';
 import { formatTime } from '../../time-format.ts';
 import { clientOf } from '../../web/client.ts';
@@ -14,7 +14,7 @@ import { sendPage } from '../../web/layout.ts';
 import type { AccountDeps } from '../account-deps.ts';
 import { changePassword } from './change-password.ts';
 import { authenticatorsSection } from './authenticators-view.ts';
-import { listAuthenticators, removeAuthenticator } from '../../auth/authenticators.ts';
+import { authenticatorOf, listAuthenticators, removeAuthenticator } from '../../auth/authenticators.ts';
 import { ensureFreshEmailCode, ensureSensitive } from '../../auth/sensitive.ts';
 import { recoveryCodesLeft } from '../../auth/methods/recovery-codes.ts';
 import { UUID } from '../../db/contexts.ts';
@@ -108,10 +108,18 @@ export async function securityRoutes(app: FastifyInstance, deps: AccountDeps): P
     const { id } = request.params;
     const locale = localeOf(request);
     if (!UUID.test(id)) return show(request, reply, session, { status: 404, strongAlert: alert('error', t(locale, 'strong.notFound')) });
-    if (!(await ensureSensitive(deps, request, reply, session, `${PAGE}/authenticators/${id}/remove`))) return reply;
-    const removed = await citizen(deps.db, session.accountId, (tx) =>
-      removeAuthenticator(tx, deps, { accountId: session.accountId, id, locale, client: clientOf(request), requestId: request.id }),
-    );
+    const target = await citizen(deps.db, session.accountId, (tx) => authenticatorOf(tx, session.accountId, id));
+    // One still cooling off (perhaps added by whoever phished the password and a code) gives
+    // no step-up: its owner removes it with a fresh email code, and the other sessions end.
+    const coolingOff = target !== null && target.sensitiveFrom.getTime() > clock.now().getTime();
+    const returnTo = `${PAGE}/authenticators/${id}/remove`;
+    const allowed = coolingOff ? await ensureFreshEmailCode(deps, request, reply, session, returnTo) : await ensureSensitive(deps, request, reply, session, returnTo);
+    if (!allowed) return reply;
+    const removed = await citizen(deps.db, session.accountId, async (tx) => {
+      const done = await removeAuthenticator(tx, deps, { accountId: session.accountId, id, locale, client: clientOf(request), requestId: request.id });
+      if (done && coolingOff) await endOtherSessions(tx, clock, session.accountId, session.id, 'authenticator-removed', request.id);
+      return done;
+    });
     // Another account's id answers like an unknown one (no IDOR oracle), and nothing changes.
     if (!removed) return show(request, reply, session, { status: 404, strongAlert: alert('error', t(locale, 'strong.notFound')) });
     return reply.redirect(`${PAGE}?done=authenticator-removed`, 303);

@@ -18,7 +18,8 @@ import { sendKeptForm } from './kept-form.ts';
 /** What a flow gave once its last method was done. */
 export type Finished =
   | { kind: 'login'; accountId: string; token: string }
-  | { kind: 'step-up' | 'confirm'; accountId: string; returnTo: string; keptForm: Record<string, string> | null };
+  | { kind: 'step-up'; accountId: string; returnTo: string; keptForm: Record<string, string> | null; token: string }
+  | { kind: 'confirm'; accountId: string; returnTo: string; keptForm: Record<string, string> | null };
 
 /**
  * Called by every method once it has verified its part, in the same transaction (the flow is
@@ -42,10 +43,12 @@ export async function finishMethod(
   const emailCodeAt = completed.includes('email-code') ? now : null;
   if (flow.kind === 'confirm') {
     if (method !== 'email-code' || !flow.sessionId || !flow.accountId) throw new Error('a confirmation flow is finished by an email code, in a session');
+    // Read before endFlow, which clears it (pipelined statements run in order).
+    const keptForm = await readKeptForm(tx, deps, flow);
     await endFlow(tx, clock, flow.id, 'done', completed);
     recordEmailCode(tx, flow.sessionId, now);
     await audit(tx, clock, { type: 'email.confirmed', accountId: flow.accountId, requestId: request.id, payload: { flowId: flow.id, sessionId: flow.sessionId } });
-    return { kind: 'confirm', accountId: flow.accountId, returnTo: flow.returnTo ?? '/account', keptForm: await readKeptForm(tx, deps, flow) };
+    return { kind: 'confirm', accountId: flow.accountId, returnTo: flow.returnTo ?? '/account', keptForm };
   }
   if (!reached || !meetsLevel(reached.level, flow.requestedLevel)) {
     await advanceFlow(tx, flow, 'second-factor', method);
@@ -56,14 +59,20 @@ export async function finishMethod(
   // The cooling-off of the authenticator used (this method's, or an earlier one of the flow).
   const authenticatorId = o.authenticatorId ?? flow.authenticatorId;
   const used = authenticatorId ? await useAuthenticator(tx, clock, authenticatorId) : null;
+  // Removed while the method was under way (an approval held, then the device removed): no
+  // level from it. Never read as "no cooling-off"; the transaction rolls back.
+  if (authenticatorId && !used) throw new Error('the authenticator that completed this flow was removed meanwhile');
   const sensitiveFrom = used && used.sensitiveFrom.getTime() > now.getTime() ? used.sensitiveFrom : null;
+  const keptForm = flow.kind === 'step-up' ? await readKeptForm(tx, deps, flow) : null;
   await endFlow(tx, clock, flow.id, 'done', completed);
 
   if (flow.kind === 'step-up') {
     if (!flow.sessionId) throw new Error('a step-up flow without its session');
-    raiseSession(tx, flow.sessionId, { level: reached.level, amr: reached.amr, authTime: now, sensitiveFrom });
+    const token = await raiseSession(tx, flow.sessionId, { level: reached.level, amr: reached.amr, authTime: now, sensitiveFrom });
+    // Ended while the step-up ran (logout elsewhere, password changed): nothing to raise.
+    if (!token) throw new Error('the session of this step-up has ended');
     await audit(tx, clock, { type: 'step-up.completed', accountId, requestId: request.id, payload: { flowId: flow.id, sessionId: flow.sessionId, level: reached.level, amr: reached.amr } });
-    return { kind: 'step-up', accountId, returnTo: flow.returnTo ?? '/account', keptForm: await readKeptForm(tx, deps, flow) };
+    return { kind: 'step-up', accountId, returnTo: flow.returnTo ?? '/account', keptForm, token };
   }
 
   const { token, session } = await startSession(tx, deps, {
@@ -108,6 +117,7 @@ export function answerFinished(request: FastifyRequest, reply: FastifyReply, dep
     setSessionCookie(reply, finished.token, deps.policy);
     return reply.redirect('/account', 303);
   }
+  if (finished.kind === 'step-up') setSessionCookie(reply, finished.token, deps.policy);
   if (finished.keptForm) return sendKeptForm(request, reply, finished.returnTo, finished.keptForm);
   return reply.redirect(finished.returnTo, 303);
 }

@@ -151,7 +151,7 @@ export async function advanceFlow(tx: Tx, flow: Flow, state: string, completed?:
 export async function endFlow(tx: Tx, clock: Clock, flowId: string, state: string, completed?: readonly MethodId[]): Promise<void> {
   tx.send(
     `WITH revoked AS (UPDATE one_time_codes SET revoked_at = $3 WHERE flow_id = $1 AND used_at IS NULL AND revoked_at IS NULL)
-     UPDATE auth_flows SET state = $2, ended_at = $3, completed_methods = coalesce($4, completed_methods) WHERE id = $1`,
+     UPDATE auth_flows SET state = $2, ended_at = $3, completed_methods = coalesce($4, completed_methods), kept_form = NULL WHERE id = $1`,
     [flowId, state, clock.now(), completed ?? null],
   );
 }

@@ -5,7 +5,7 @@ import { localeOf, t } from '../../web/i18n.ts';
 import { sendPage } from '../../web/layout.ts';
 
 // Never kept: secrets typed in the form (they would sit in the database until the flow ends).
-const SECRET = /password|current|confirm|code|secret/i;
+const SECRET = /password|passphrase|current|confirm|code|secret|pending|otp|pin|token/i;
 
 /** Fields kept from a form posted before a step-up: not the CSRF token (a fresh one is issued), not secrets. */
 export function formToKeep(request: FastifyRequest): Record<string, string> {

@@ -8,7 +8,7 @@ import { MailRecipientError, queueMail } from '../../mail/outbox.ts';
 import type { MailLocale } from '../../mail/templates/types.ts';
 import type { AuthPolicy } from '../policy.ts';
 import { endOtherSessions } from '../sessions.ts';
-import { endFlow, type Flow } from '../flows/flow.ts';
+import { endAccountFlows, endFlow, type Flow } from '../flows/flow.ts';
 import type { Device } from './device-key.ts';
 
 /**
@@ -44,6 +44,25 @@ interface ApprovalRow extends Record<string, unknown> {
 }
 
 const COLUMNS = `id, flow_id, account_id, authenticator_id, numbers, expected, status, browser, os, created_at, expires_at, decided_at, used_at`;
+/** The same columns of `ap`, an approval joined with its device's authenticator `a`. */
+const AP_COLUMNS = COLUMNS.split(', ')
+  .map((c) => `ap.${c}`)
+  .join(', ');
+/**
+ * An approval whose device is still there, both rows locked: the approval to change it, the
+ * authenticator FOR SHARE so that a removal of the device waits for this transaction (and one
+ * that committed first leaves no row). An approval dies with its device, even approved.
+ */
+const LIVE_APPROVAL = `SELECT ${AP_COLUMNS} FROM device_approvals ap JOIN authenticators a ON a.id = ap.authenticator_id AND a.removed_at IS NULL`;
+const LOCKED = `FOR UPDATE OF ap FOR SHARE OF a`;
+
+/**
+ * After a denial or a wrong number, the account's device approvals are suspended this long
+ * (DESIGN "Levels"): whoever asked knows the password, and with one guess in three per request
+ * they must not be able to keep asking until a tap lands on the right number. The citizen can
+ * still log in by another method meanwhile.
+ */
+export const SUSPENSION_AFTER_REFUSAL_SECONDS = 60 * 60;
 
 /** Three distinct numbers from 10 to 99 in random order, one of them (chosen by the CSPRNG) expected. */
 export function drawNumbers(): { numbers: [number, number, number]; expected: number } {
@@ -53,25 +72,28 @@ export function drawNumbers(): { numbers: [number, number, number]; expected: nu
   return { numbers, expected: numbers[randomInt(3)] as number };
 }
 
-export type StartResult = { ok: true; approvalId: string; expected: number; expiresAt: Date } | { ok: false; reason: 'rate-limit' | 'no-device' };
+export type StartRefusal = { reason: 'rate-limit' | 'no-device' } | { reason: 'suspended'; until: Date };
+export type StartResult = { ok: true; approvalId: string; expected: number; expiresAt: Date } | ({ ok: false } & StartRefusal);
 
 /**
  * Sends a request to the account's device for this (locked) flow. The count of the account's
  * requests in the window runs under an advisory lock per account, so that parallel requests
  * (several flows, several tabs) cannot together exceed the cap. A request still pending for
- * the same flow is replaced: only the latest number works.
+ * the same flow is replaced: only the latest number works. After a denial or a wrong number,
+ * none is sent for SUSPENSION_AFTER_REFUSAL_SECONDS (audited as a rate limit).
  */
 export async function startApproval(tx: Tx, deps: ApprovalDeps, flow: Flow, o: { browser: string | null; os: string | null; requestId?: string }): Promise<StartResult> {
   const { clock, policy } = deps;
   const accountId = flow.accountId;
   if (!accountId) return { ok: false, reason: 'no-device' };
   const now = clock.now();
-  const refuse = async (reason: 'rate-limit' | 'no-device'): Promise<StartResult> => {
+  const refuse = async (refusal: StartRefusal): Promise<StartResult> => {
+    const reason = refusal.reason === 'no-device' ? 'no-device' : 'rate-limit';
     await audit(tx, clock, { type: 'approval.refused', accountId, requestId: o.requestId, payload: { flowId: flow.id, reason } });
-    return { ok: false, reason };
+    return { ok: false, ...refusal };
   };
   // The lock is taken first; the reads are pipelined behind it and run once it is held.
-  const [, counted, devices] = await Promise.all([
+  const [, counted, devices, refused] = await Promise.all([
     tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('approvals:' || $1, 0))`, [accountId]),
     tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM device_approvals WHERE account_id = $1 AND created_at > $2`, [accountId, new Date(now.getTime() - policy.approvalWindow * 1000)]),
     // The newest live device gets the request.
@@ -80,10 +102,16 @@ export async function startApproval(tx: Tx, deps: ApprovalDeps, flow: Flow, o: {
         WHERE d.account_id = $1 ORDER BY d.created_at DESC, d.authenticator_id LIMIT 1`,
       [accountId],
     ),
+    tx.query<{ last: Date | null }>(`SELECT max(decided_at) AS last FROM device_approvals WHERE account_id = $1 AND status IN ('denied', 'mismatch') AND decided_at > $2`, [
+      accountId,
+      new Date(now.getTime() - SUSPENSION_AFTER_REFUSAL_SECONDS * 1000),
+    ]),
   ]);
   const device = devices.rows[0]?.authenticator_id;
-  if (!device) return refuse('no-device');
-  if ((counted.rows[0]?.n ?? 0) >= policy.approvalsPerWindow) return refuse('rate-limit');
+  if (!device) return refuse({ reason: 'no-device' });
+  const lastRefusal = refused.rows[0]?.last;
+  if (lastRefusal) return refuse({ reason: 'suspended', until: new Date(lastRefusal.getTime() + SUSPENSION_AFTER_REFUSAL_SECONDS * 1000) });
+  if ((counted.rows[0]?.n ?? 0) >= policy.approvalsPerWindow) return refuse({ reason: 'rate-limit' });
   const { numbers, expected } = drawNumbers();
   const id = newId();
   const expiresAt = new Date(now.getTime() + policy.approvalTtl * 1000);
@@ -130,9 +158,11 @@ export type DecideResult = 'approved' | 'denied' | 'mismatch' | 'expired' | 'gon
 
 /**
  * The device's answer to a request (the device already authenticated by its signature). Locks
- * the flow before the request, in the order the login side does, so that the two cannot
- * deadlock. A request that is not this device's, or no longer pending, is 'gone': nothing
- * tells a foreign device whether it exists.
+ * the flow before the request (and its device), in the order the login side does, so that the
+ * two cannot deadlock. A request that is not this device's, or no longer pending, or whose
+ * device was removed meanwhile, is 'gone': nothing tells a foreign device whether it exists.
+ * A denial and a wrong number end the flow alike: whoever asked knows the password (a wrong
+ * number may be a reflex tap on a request the citizen did not make).
  */
 export async function decideApproval(tx: Tx, deps: ApprovalDeps, device: Device, approvalId: string, d: Decision, o: { locale: MailLocale; requestId?: string }): Promise<DecideResult> {
   const { clock } = deps;
@@ -142,10 +172,12 @@ export async function decideApproval(tx: Tx, deps: ApprovalDeps, device: Device,
   if (!flowId) return 'gone';
   const [flowRows, { rows }] = await Promise.all([
     tx.query<{ ended_at: Date | null }>(`SELECT ended_at FROM auth_flows WHERE id = $1 FOR UPDATE`, [flowId]),
-    tx.query<ApprovalRow>(`SELECT ${COLUMNS} FROM device_approvals WHERE id = $1 FOR UPDATE`, [approvalId]),
+    tx.query<ApprovalRow>(`${LIVE_APPROVAL} WHERE ap.id = $1 ${LOCKED}`, [approvalId]),
   ]);
   const row = rows[0];
-  if (!row || row.authenticator_id !== device.authenticatorId || row.account_id !== device.accountId) {
+  // Its device removed since this request was authenticated: nothing to decide.
+  if (!row) return 'gone';
+  if (row.authenticator_id !== device.authenticatorId || row.account_id !== device.accountId) {
     await audit(tx, clock, { type: 'method.failed', accountId: device.accountId, requestId: o.requestId, payload: { flowId: null, method: 'device-approval', reason: 'foreign-request' } });
     return 'gone';
   }
@@ -160,25 +192,28 @@ export async function decideApproval(tx: Tx, deps: ApprovalDeps, device: Device,
   const decided = (status: ApprovalStatus): void => tx.send(`UPDATE device_approvals SET status = $2, decided_at = $3 WHERE id = $1`, [row.id, status, now]);
   const payload = (decision: 'approved' | 'denied' | 'mismatch'): { flowId: string; approvalId: string; decision: 'approved' | 'denied' | 'mismatch' } => ({ flowId: row.flow_id, approvalId: row.id, decision });
 
-  if (d.decision === 'deny') {
-    // Whoever asked knows the password: the flow ends here, and the owner is told by mail.
-    decided('denied');
-    await endFlow(tx, clock, row.flow_id, 'denied');
+  const refusal: 'denied' | 'mismatch' | null = d.decision === 'deny' ? 'denied' : d.number !== row.expected ? 'mismatch' : null;
+  if (refusal) {
+    // Whoever asked knows the password: the flow ends here (one guess only), the owner is told
+    // by mail, and the account's approvals are suspended (startApproval).
+    decided(refusal);
+    await endFlow(tx, clock, row.flow_id, refusal);
     try {
-      await queueMail(tx, deps, { accountId: row.account_id, template: 'approval-denied', locale: o.locale, params: { at: row.created_at.toISOString(), browser: row.browser, os: row.os, place: null } });
+      await queueMail(tx, deps, {
+        accountId: row.account_id,
+        template: 'approval-denied',
+        locale: o.locale,
+        params: { reason: refusal, at: row.created_at.toISOString(), browser: row.browser, os: row.os, place: null },
+      });
     } catch (err) {
-      // No address on file (or shredded): the denial itself must still stand.
+      // No address on file (or shredded): the refusal itself must still stand.
       if (!(err instanceof MailRecipientError)) throw err;
     }
-    await audit(tx, clock, { type: 'approval.decided', accountId: row.account_id, requestId: o.requestId, payload: payload('denied') });
-    return 'denied';
-  }
-  if (d.number !== row.expected) {
-    // One guess only: a wrong number ends the request (a new one needs a new request, within the cap).
-    decided('mismatch');
-    await audit(tx, clock, { type: 'approval.decided', accountId: row.account_id, requestId: o.requestId, payload: payload('mismatch') });
-    await audit(tx, clock, { type: 'method.failed', accountId: row.account_id, requestId: o.requestId, payload: { flowId: row.flow_id, method: 'device-approval', reason: 'number-mismatch' } });
-    return 'mismatch';
+    await audit(tx, clock, { type: 'approval.decided', accountId: row.account_id, requestId: o.requestId, payload: payload(refusal) });
+    if (refusal === 'mismatch') {
+      await audit(tx, clock, { type: 'method.failed', accountId: row.account_id, requestId: o.requestId, payload: { flowId: row.flow_id, method: 'device-approval', reason: 'number-mismatch' } });
+    }
+    return refusal;
   }
   decided('approved');
   await audit(tx, clock, { type: 'approval.decided', accountId: row.account_id, requestId: o.requestId, payload: payload('approved') });
@@ -189,13 +224,14 @@ export type FlowApproval = { status: Exclude<ApprovalStatus, 'approved'> | 'gone
 
 /**
  * The login (or step-up) side: the state of this flow's request, taken once when approved
- * (guarded UPDATE, like a code). The flow must be locked by the caller (loadFlow), which
- * orders the locks as decideApproval does.
+ * (guarded UPDATE, like a code), and only while its device is still there. The flow must be
+ * locked by the caller (loadFlow), which orders the locks as decideApproval does.
  */
 export async function takeApproval(tx: Tx, clock: Clock, flow: Flow, approvalId: string, requestId?: string): Promise<FlowApproval> {
   if (!UUID.test(approvalId)) return { status: 'gone' };
-  const { rows } = await tx.query<ApprovalRow>(`SELECT ${COLUMNS} FROM device_approvals WHERE id = $1 AND flow_id = $2 AND account_id = $3 FOR UPDATE`, [approvalId, flow.id, flow.accountId]);
+  const { rows } = await tx.query<ApprovalRow>(`${LIVE_APPROVAL} WHERE ap.id = $1 AND ap.flow_id = $2 AND ap.account_id = $3 ${LOCKED}`, [approvalId, flow.id, flow.accountId]);
   const row = rows[0];
+  // Unknown, or its device removed (approved or not, it died with it).
   if (!row) return { status: 'gone' };
   if (await expireIfLate(tx, clock, row, requestId)) return { status: 'expired' };
   if (row.status !== 'approved') return { status: row.status };
@@ -207,27 +243,34 @@ export async function takeApproval(tx: Tx, clock: Clock, flow: Flow, approvalId:
 /** The state of a flow's request for the waiting page, without changing anything (the flow's browser was checked by the caller). */
 export async function approvalState(tx: Tx, clock: Clock, flowId: string, approvalId: string): Promise<{ status: ApprovalStatus | 'gone'; expected: number; expiresAt: Date } | null> {
   if (!UUID.test(approvalId)) return null;
-  const { rows } = await tx.query<ApprovalRow>(`SELECT ${COLUMNS} FROM device_approvals WHERE id = $1 AND flow_id = $2`, [approvalId, flowId]);
+  const { rows } = await tx.query<ApprovalRow & { live: boolean }>(
+    `SELECT ${COLUMNS}, EXISTS (SELECT 1 FROM authenticators a WHERE a.id = authenticator_id AND a.removed_at IS NULL) AS live FROM device_approvals WHERE id = $1 AND flow_id = $2`,
+    [approvalId, flowId],
+  );
   const row = rows[0];
   if (!row) return null;
   const late = row.status === 'pending' && row.expires_at.getTime() <= clock.now().getTime();
-  return { status: late ? 'expired' : row.used_at ? 'gone' : row.status, expected: row.expected, expiresAt: row.expires_at };
+  // A refusal stays what it was; anything else dies with its device.
+  const refused = row.status === 'denied' || row.status === 'mismatch';
+  return { status: late ? 'expired' : row.used_at || (!row.live && !refused) ? 'gone' : row.status, expected: row.expected, expiresAt: row.expires_at };
 }
 
 /**
- * « Mettre fin à toutes les sessions », from the device that just denied a request: every
- * session of the account ends (the person who knew the password may have logged in by other
- * means). Only after a denial by this device, within the approval window. System context:
- * the device has no session.
+ * « Mettre fin à toutes les sessions », from the device that just denied a request (or picked
+ * a wrong number): every session of the account ends (the person who knew the password may
+ * have logged in by other means), and so does every open flow of the account (one past the
+ * password must not go on with an email code). Only after such a refusal by this device,
+ * within the approval window. System context: the device has no session.
  */
 export async function endSessionsAfterDenial(tx: Tx, deps: ApprovalDeps, device: Device, approvalId: string, requestId?: string): Promise<{ ok: true; ended: number } | { ok: false }> {
   const { clock, policy } = deps;
   if (!UUID.test(approvalId)) return { ok: false };
   const { rows } = await tx.query<{ id: string }>(
-    `SELECT id FROM device_approvals WHERE id = $1 AND authenticator_id = $2 AND account_id = $3 AND status = 'denied' AND decided_at > $4`,
+    `SELECT id FROM device_approvals WHERE id = $1 AND authenticator_id = $2 AND account_id = $3 AND status IN ('denied', 'mismatch') AND decided_at > $4`,
     [approvalId, device.authenticatorId, device.accountId, new Date(clock.now().getTime() - policy.approvalWindow * 1000)],
   );
   if (rows.length !== 1) return { ok: false };
   const ended = await endOtherSessions(tx, clock, device.accountId, null, 'ended-by-citizen', requestId);
+  await endAccountFlows(tx, clock, device.accountId);
   return { ok: true, ended };
 }

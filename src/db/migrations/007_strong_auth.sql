@@ -13,7 +13,9 @@ CREATE TABLE authenticators (
   -- operations (unless it was added from a session that was already eidas2).
   sensitive_from timestamptz NOT NULL,
   last_used_at timestamptz,
-  removed_at timestamptz
+  removed_at timestamptz,
+  -- What the method tables reference, so that their rows and the authenticator share an account.
+  CONSTRAINT authenticators_id_account UNIQUE (id, account_id)
 );
 CREATE INDEX authenticators_account ON authenticators (account_id) WHERE removed_at IS NULL;
 
@@ -22,9 +24,12 @@ CREATE POLICY system_all ON authenticators TO sesame_system USING (true) WITH CH
 CREATE POLICY citizen_own ON authenticators TO sesame_citizen
   USING (account_id = sesame_account_id()) WITH CHECK (account_id = sesame_account_id());
 GRANT SELECT, INSERT, UPDATE ON authenticators TO sesame_system;
--- A citizen lists, names, adds and removes (removed_at) their own; nothing else changes.
+-- A citizen lists, adds and removes (removed_at) their own; never brings one back (a removed
+-- authenticator stays removed), nothing else changes. Use is recorded by the system context.
 GRANT SELECT, INSERT ON authenticators TO sesame_citizen;
-GRANT UPDATE (name, removed_at, last_used_at) ON authenticators TO sesame_citizen;
+GRANT UPDATE (removed_at) ON authenticators TO sesame_citizen;
+CREATE POLICY citizen_only_removes ON authenticators AS RESTRICTIVE FOR UPDATE TO sesame_citizen
+  USING (true) WITH CHECK (removed_at IS NOT NULL);
 
 -- Sessions remember what sensitive operations look at: which authenticator gave the level
 -- (and so from when it counts, after its cooling-off) and when an email code last confirmed
@@ -40,7 +45,8 @@ GRANT SELECT (id, account_id, level, amr, auth_time, client, created_at, last_se
 ALTER TABLE auth_flows DROP CONSTRAINT auth_flows_kind_check;
 ALTER TABLE auth_flows ADD CONSTRAINT auth_flows_kind_check CHECK (kind IN ('login', 'activation', 'recovery', 'step-up', 'confirm'));
 ALTER TABLE auth_flows ADD COLUMN session_id uuid REFERENCES sessions (id) ON DELETE CASCADE;
-ALTER TABLE auth_flows ADD COLUMN return_to text CHECK (return_to ~ '^/[a-z0-9/_-]*$');
+-- A local path, never `//host` (a protocol-relative URL).
+ALTER TABLE auth_flows ADD COLUMN return_to text CHECK (return_to ~ '^/([a-z0-9_-][a-z0-9/_-]*)?$');
 ALTER TABLE auth_flows ADD COLUMN kept_form bytea;
 -- The strong authenticator that completed the flow, for its cooling-off.
 ALTER TABLE auth_flows ADD COLUMN authenticator_id uuid REFERENCES authenticators (id) ON DELETE SET NULL;

@@ -5,13 +5,15 @@
 -- dump must not let anyone compute codes). last_step is the last time step accepted: a code
 -- of that step or an earlier one is refused (replay), through a guarded UPDATE.
 CREATE TABLE totp_secrets (
-  authenticator_id uuid PRIMARY KEY REFERENCES authenticators (id) ON DELETE CASCADE,
+  authenticator_id uuid PRIMARY KEY,
   account_id uuid NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
   secret bytea NOT NULL,
   last_step bigint NOT NULL DEFAULT 0 CHECK (last_step >= 0),
   -- The random id of the enrolment page that offered this secret: posting that page twice
   -- (a reload of the page that shows the recovery codes) adds the app once.
-  enrolment_id uuid NOT NULL UNIQUE
+  enrolment_id uuid NOT NULL UNIQUE,
+  -- Same account as the authenticator: a foreign key check ignores row-level security.
+  FOREIGN KEY (authenticator_id, account_id) REFERENCES authenticators (id, account_id) ON DELETE CASCADE
 );
 CREATE INDEX totp_secrets_account ON totp_secrets (account_id);
 
@@ -22,10 +24,12 @@ CREATE INDEX totp_secrets_account ON totp_secrets (account_id);
 CREATE TABLE recovery_codes (
   id uuid PRIMARY KEY,
   account_id uuid NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-  authenticator_id uuid NOT NULL REFERENCES authenticators (id) ON DELETE CASCADE,
+  authenticator_id uuid NOT NULL,
   code_mac bytea NOT NULL,
   created_at timestamptz NOT NULL,
-  used_at timestamptz
+  used_at timestamptz,
+  -- Same account as the authenticator: a foreign key check ignores row-level security.
+  FOREIGN KEY (authenticator_id, account_id) REFERENCES authenticators (id, account_id) ON DELETE CASCADE
 );
 CREATE INDEX recovery_codes_account ON recovery_codes (account_id) WHERE used_at IS NULL;
 

@@ -3,7 +3,7 @@
 -- secret and is kept in clear; the credential id is looked up at /login before anyone is
 -- known (system context), hence unique across accounts.
 CREATE TABLE passkey_credentials (
-  authenticator_id uuid PRIMARY KEY REFERENCES authenticators (id) ON DELETE CASCADE,
+  authenticator_id uuid PRIMARY KEY,
   account_id uuid NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
   credential_id bytea NOT NULL UNIQUE,
   -- COSE public key, as the authenticator gave it.
@@ -13,7 +13,9 @@ CREATE TABLE passkey_credentials (
   counter bigint NOT NULL CHECK (counter >= 0),
   transports text[],
   device_type text CHECK (device_type IN ('singleDevice', 'multiDevice')),
-  backed_up boolean
+  backed_up boolean,
+  -- Same account as the authenticator: a foreign key check ignores row-level security.
+  FOREIGN KEY (authenticator_id, account_id) REFERENCES authenticators (id, account_id) ON DELETE CASCADE
 );
 CREATE INDEX passkey_credentials_account ON passkey_credentials (account_id);
 

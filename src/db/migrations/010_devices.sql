@@ -3,7 +3,7 @@
 -- its public key. The device authenticates every request by signing a single-use nonce the
 -- server issued, not by a session.
 CREATE TABLE approval_devices (
-  authenticator_id uuid PRIMARY KEY REFERENCES authenticators (id) ON DELETE CASCADE,
+  authenticator_id uuid PRIMARY KEY,
   account_id uuid NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
   -- SHA-256 of the SPKI: how the device names itself (it never learns our ids).
   key_id bytea NOT NULL UNIQUE,
@@ -13,7 +13,9 @@ CREATE TABLE approval_devices (
   -- The one live nonce the device may sign next; cleared by the request that uses it, whatever
   -- the outcome, so that a signed request cannot be replayed.
   nonce text,
-  nonce_expires_at timestamptz
+  nonce_expires_at timestamptz,
+  -- Same account as the authenticator: a foreign key check ignores row-level security.
+  FOREIGN KEY (authenticator_id, account_id) REFERENCES authenticators (id, account_id) ON DELETE CASCADE
 );
 CREATE INDEX approval_devices_account ON approval_devices (account_id);
 
@@ -24,7 +26,7 @@ CREATE TABLE device_approvals (
   id uuid PRIMARY KEY,
   flow_id uuid NOT NULL REFERENCES auth_flows (id) ON DELETE CASCADE,
   account_id uuid NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-  authenticator_id uuid NOT NULL REFERENCES authenticators (id) ON DELETE CASCADE,
+  authenticator_id uuid NOT NULL,
   numbers integer[] NOT NULL CHECK (cardinality(numbers) = 3),
   expected integer NOT NULL CHECK (expected = ANY (numbers)),
   status text NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'mismatch')),
@@ -36,7 +38,9 @@ CREATE TABLE device_approvals (
   expires_at timestamptz NOT NULL,
   decided_at timestamptz,
   -- Set when the flow took the approval (once: guarded UPDATE).
-  used_at timestamptz
+  used_at timestamptz,
+  -- Same account as the authenticator: a foreign key check ignores row-level security.
+  FOREIGN KEY (authenticator_id, account_id) REFERENCES authenticators (id, account_id) ON DELETE CASCADE
 );
 CREATE INDEX device_approvals_account_created ON device_approvals (account_id, created_at);
 CREATE INDEX device_approvals_device_pending ON device_approvals (authenticator_id) WHERE status = 'pending';

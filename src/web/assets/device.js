@@ -164,12 +164,13 @@ async function decide(id, node, decision, number) {
   node.remove();
   shown.delete(id);
   if (status !== 200) return say(messages.error);
-  if (json.result === 'denied') return showDenied(id);
+  if (json.result === 'denied' || json.result === 'mismatch') return showRefused(id, json.result);
   say(messages[json.result] ?? messages.gone);
 }
 
-function showDenied(id) {
-  const template = $('device-denied-template');
+// A denial or a wrong number ended the login: say so, and offer to end every session.
+function showRefused(id, result) {
+  const template = $(`device-${result}-template`);
   const status = $('device-status');
   if (!(template instanceof HTMLTemplateElement) || !status) return;
   const node = template.content.firstElementChild.cloneNode(true);

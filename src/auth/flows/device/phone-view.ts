@@ -60,10 +60,17 @@ function requestTemplate(locale: Locale): SafeHtml {
     <button class="fr-btn fr-btn--secondary fr-btn--icon-left fr-icon-close-line" type="button" data-deny>${t(locale, 'device.request.deny')}</button>
   </div>
 </template>
-<template id="device-denied-template">
-  <div class="fr-alert fr-alert--warning fr-mb-4w" data-denied>
-    <h3 class="fr-alert__title">${t(locale, 'device.result.deniedTitle')}</h3>
-    <p>${t(locale, 'device.result.denied')}</p>
+${refusedTemplate(locale, 'denied')}
+${refusedTemplate(locale, 'mismatch')}`;
+}
+
+/** After a denial or a wrong number (both end the login): what happened, and « Mettre fin à toutes les sessions ». */
+function refusedTemplate(locale: Locale, result: 'denied' | 'mismatch'): SafeHtml {
+  const [title, body] = result === 'denied' ? (['device.result.deniedTitle', 'device.result.denied'] as const) : (['device.result.mismatchTitle', 'device.result.mismatch'] as const);
+  return html`<template id="device-${result}-template">
+  <div class="fr-alert fr-alert--warning fr-mb-4w" data-refused>
+    <h3 class="fr-alert__title">${t(locale, title)}</h3>
+    <p>${t(locale, body)}</p>
     <button class="fr-btn fr-mt-2w" type="button" data-end-sessions>${t(locale, 'device.endSessions')}</button>
   </div>
 </template>`;
@@ -90,7 +97,6 @@ ${o.error ? alert('error', t(locale, 'device.register.failed'), o.error) : ''}
 </section>
 <div id="device-messages" hidden
   data-approved="${t(locale, 'device.result.approved')}"
-  data-mismatch="${t(locale, 'device.result.mismatch')}"
   data-expired="${t(locale, 'device.result.expired')}"
   data-gone="${t(locale, 'device.result.gone')}"
   data-ended="${t(locale, 'device.endSessions.done')}"

@@ -9,7 +9,7 @@ import { approvalState, startApproval, takeApproval } from '../../methods/device
 import { sendFlowOver } from '../code-routes.ts';
 import { answerFinished, finishMethod, type Finished } from '../finish.ts';
 import { loadFlow, setFlowAuthenticator, type Flow, type FlowProblem } from '../flow.ts';
-import { refusalAlert, sendOutcomePage, sendStartPage, sendWaitPage, type Outcome } from './step-view.ts';
+import { endsFlow, refusalAlert, sendOutcomePage, sendStartPage, sendWaitPage, type Outcome } from './step-view.ts';
 
 /**
  * Device approval as the second step of a login, or of a step-up (after the password):
@@ -69,10 +69,14 @@ export async function deviceStepRoutes(app: FastifyInstance, deps: AuthDeps, bas
     const { started } = result;
     if (started.ok) return reply.redirect(`${flowUrl(flow)}/device/${started.approvalId}`, 303);
     const locale = localeOf(request);
-    return sendStartPage({ ...page(request, reply, flow, started.reason === 'rate-limit' ? 429 : 409), ttlSeconds: policy.approvalTtl, refusal: refusalAlert(locale, started.reason, policy.approvalWindow) });
+    return sendStartPage({
+      ...page(request, reply, flow, started.reason === 'no-device' ? 409 : 429),
+      ttlSeconds: policy.approvalTtl,
+      refusal: refusalAlert(locale, started, { windowSeconds: policy.approvalWindow, timeZone: deps.timeZone }),
+    });
   });
 
-  /** The request's state; for a flow a denial ended, read all the same (this browser's flow: loadFlow checked the binding first). */
+  /** The request's state; for a flow a refusal ended, read all the same (this browser's flow: loadFlow checked the binding first). */
   async function stateOf(request: FastifyRequest, reply: FastifyReply, flowId: string, approvalId: string) {
     return onFlow(request, reply, flowId, async (tx, l) => {
       if (!l.ok && l.problem !== 'ended') return { ok: false as const, problem: l.problem };
@@ -91,7 +95,7 @@ export async function deviceStepRoutes(app: FastifyInstance, deps: AuthDeps, bas
     const read = await stateOf(request, reply, flow, approval);
     if (!read.ok) return answerProblem(request, reply, flow, read.problem);
     const { state } = read;
-    if (state.status === 'denied') return answerOutcome(request, reply, flow, 'denied');
+    if (endsFlow(state.status)) return answerOutcome(request, reply, flow, state.status);
     if (read.flowEnded) return answerProblem(request, reply, flow, 'ended');
     if (state.status === 'pending' || state.status === 'approved') {
       return sendWaitPage({ ...page(request, reply, flow), approvalId: approval, expected: state.expected, expiresAt: state.expiresAt, timeZone: deps.timeZone });
@@ -104,7 +108,7 @@ export async function deviceStepRoutes(app: FastifyInstance, deps: AuthDeps, bas
     const { flow, approval } = request.params;
     const read = await stateOf(request, reply, flow, approval);
     if (!read.ok) return reply.code(404).send({ status: 'gone' });
-    return reply.send({ status: read.flowEnded && read.state.status !== 'denied' ? 'gone' : read.state.status });
+    return reply.send({ status: read.flowEnded && !endsFlow(read.state.status) ? 'gone' : read.state.status });
   });
 
   app.post<{ Params: { flow: string; approval: string } }>(`${base}/:flow/device/:approval`, async (request, reply) => {
@@ -117,7 +121,7 @@ export async function deviceStepRoutes(app: FastifyInstance, deps: AuthDeps, bas
       if (!l.ok) {
         if (l.problem !== 'ended') return { problem: l.problem };
         const state = await approvalState(tx, clock, flowId, approval);
-        return state?.status === 'denied' ? { outcome: 'denied' } : { problem: 'ended' };
+        return state && endsFlow(state.status) ? { outcome: state.status } : { problem: 'ended' };
       }
       const taken = await takeApproval(tx, clock, l.flow, approval, request.id);
       if (taken.status === 'pending') {

@@ -4,6 +4,7 @@ import { csrfField } from '../../../web/csrf.ts';
 import { alert, narrow } from '../../../web/forms.ts';
 import { html, type SafeHtml } from '../../../web/html.ts';
 import { t, type Locale, type MessageKey } from '../../../web/i18n.ts';
+import type { StartRefusal } from '../../methods/device-approval.ts';
 import { sendPage } from '../../../web/layout.ts';
 
 /**
@@ -46,8 +47,15 @@ ${otherMethod(o)}`,
   );
 }
 
-export const refusalAlert = (locale: Locale, reason: 'rate-limit' | 'no-device', windowSeconds: number): SafeHtml =>
-  alert('error', t(locale, 'device.refused.title'), reason === 'rate-limit' ? t(locale, 'device.refused.rateLimit', { minutes: Math.round(windowSeconds / 60) }) : t(locale, 'device.refused.noDevice'));
+export function refusalAlert(locale: Locale, refusal: StartRefusal, o: { windowSeconds: number; timeZone: string }): SafeHtml {
+  const body =
+    refusal.reason === 'suspended'
+      ? t(locale, 'device.refused.suspended', { time: formatTime(locale, refusal.until.toISOString(), o.timeZone) })
+      : refusal.reason === 'rate-limit'
+        ? t(locale, 'device.refused.rateLimit', { minutes: Math.round(o.windowSeconds / 60) })
+        : t(locale, 'device.refused.noDevice');
+  return alert('error', t(locale, 'device.refused.title'), body);
+}
 
 export function sendWaitPage(o: StepPage & { approvalId: string; expected: number; expiresAt: Date; timeZone: string; notYet?: boolean }): FastifyReply {
   const { locale } = o;
@@ -79,12 +87,14 @@ const OUTCOMES: Record<Outcome, [MessageKey, MessageKey]> = {
   gone: ['device.outcome.goneTitle', 'device.outcome.gone'],
 };
 
-/** What became of the request; a denial ended the flow, so it starts again from `restart`. */
+/** A refusal on the phone (denial or wrong number) ended the flow. */
+export const endsFlow = (outcome: Outcome | 'approved' | 'pending'): outcome is 'denied' | 'mismatch' => outcome === 'denied' || outcome === 'mismatch';
+
+/** What became of the request; a refusal on the phone ended the flow, so it starts again from `restart`. */
 export function sendOutcomePage(o: StepPage & { outcome: Outcome; restart: string }): FastifyReply {
   const { locale } = o;
   const [title, body] = OUTCOMES[o.outcome];
-  const next =
-    o.outcome === 'denied'
+  const next = endsFlow(o.outcome)
       ? html`<p><a class="fr-btn" href="${o.restart}">${t(locale, 'device.restart')}</a></p>`
       : html`<p><a class="fr-btn" href="${o.flowUrl}">${t(locale, 'device.otherMethod')}</a></p>`;
   return send(o, t(locale, title), html`<h1>${t(locale, title)}</h1>

@@ -57,6 +57,8 @@ export function answerFinishedJson(request: FastifyRequest, reply: FastifyReply,
     setSessionCookie(reply, finished.token, deps.policy);
     return reply.send({ redirect: '/account' });
   }
+  // A step-up gave the session a new token (a cookie copied before does not gain the level).
+  if (finished.kind === 'step-up') setSessionCookie(reply, finished.token, deps.policy);
   if (finished.keptForm) return reply.send({ form: { action: finished.returnTo, fields: finished.keptForm } });
   return reply.send({ redirect: finished.returnTo });
 }

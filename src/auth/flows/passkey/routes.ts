@@ -29,26 +29,29 @@ export async function passkeyFlowRoutes(app: FastifyInstance, deps: AuthDeps): P
     return sendJsonError(reply, 401, 'refused', t(locale, 'passkey.failed'));
   }
 
+  /** The assertion posted for the flow in the URL: the login (or step-up of `sessionId`) finished, or refused. */
+  async function complete(request: FastifyRequest<{ Params: { flow: string } }>, reply: FastifyReply, kind: PasskeyFlowKind, sessionId: string | null): Promise<FastifyReply> {
+    const response = assertionOf(request);
+    if (!response) return sendJsonError(reply, 400, 'bad_request', t(localeOf(request), 'passkey.failed'));
+    const result = await completeWithPasskey(deps, request, {
+      kind,
+      flowId: request.params.flow,
+      csrfBinding: csrfBinding(request, reply),
+      sessionId,
+      response,
+      locale: localeOf(request),
+      client: clientOf(request),
+    });
+    return result.ok ? answerFinishedJson(request, reply, deps, result.finished) : refused(request, reply, kind, result);
+  }
+
   app.post('/login/passkey/options', json, async (request, reply) => {
     if (await request.session()) return reply.send({ redirect: '/account' });
     const started = await startPasskeyLogin(deps, csrfBinding(request, reply));
     return reply.send({ flow: started.flowId, options: started.options });
   });
 
-  app.post<{ Params: { flow: string } }>('/login/passkey/:flow', json, async (request, reply) => {
-    const response = assertionOf(request);
-    if (!response) return sendJsonError(reply, 400, 'bad_request', t(localeOf(request), 'passkey.failed'));
-    const result = await completeWithPasskey(deps, request, {
-      kind: 'login',
-      flowId: request.params.flow,
-      csrfBinding: csrfBinding(request, reply),
-      sessionId: null,
-      response,
-      locale: localeOf(request),
-      client: clientOf(request),
-    });
-    return result.ok ? answerFinishedJson(request, reply, deps, result.finished) : refused(request, reply, 'login', result);
-  });
+  app.post<{ Params: { flow: string } }>('/login/passkey/:flow', json, async (request, reply) => complete(request, reply, 'login', null));
 
   app.post<{ Params: { flow: string } }>('/step-up/:flow/passkey/options', json, async (request, reply) => {
     const session = await request.session();
@@ -61,17 +64,6 @@ export async function passkeyFlowRoutes(app: FastifyInstance, deps: AuthDeps): P
   app.post<{ Params: { flow: string } }>('/step-up/:flow/passkey', json, async (request, reply) => {
     const session = await request.session();
     if (!session) return sendJsonError(reply, 401, 'session', t(localeOf(request), 'passkey.expired'));
-    const response = assertionOf(request);
-    if (!response) return sendJsonError(reply, 400, 'bad_request', t(localeOf(request), 'passkey.failed'));
-    const result = await completeWithPasskey(deps, request, {
-      kind: 'step-up',
-      flowId: request.params.flow,
-      csrfBinding: csrfBinding(request, reply),
-      sessionId: session.id,
-      response,
-      locale: localeOf(request),
-      client: clientOf(request),
-    });
-    return result.ok ? answerFinishedJson(request, reply, deps, result.finished) : refused(request, reply, 'step-up', result);
+    return complete(request, reply, 'step-up', session.id);
   });
 }

@@ -2,6 +2,7 @@ import { nirIndex } from '../../../accounts/accounts.ts';
 import { setPasswordHash } from '../../../accounts/credentials.ts';
 import { audit } from '../../../audit/log.ts';
 import { queuePasswordChangedMail } from '../../../mail/password-changed.ts';
+import { removeCoolingOff } from '../../authenticators.ts';
 import { endOtherSessions } from '../../sessions.ts';
 import { clearAccountThrottle } from '../../throttle.ts';
 import type { Finish } from '../code-flow/spec.ts';
@@ -9,7 +10,8 @@ import { endAccountFlows, endFlow } from '../flow.ts';
 
 /**
  * Sets the new password: every session of the account ends (whoever had the old password is
- * out), the login lock after repeated failures is lifted, the owner is told by mail.
+ * out), authenticators still cooling off are removed (whoever had it may have added one), the
+ * login lock after repeated failures is lifted, the owner is told by mail.
  */
 export const finishRecovery: Finish = async (tx, deps, { flow, accountId, hash, nir, locale, client, requestId }) => {
   const { clock, ring } = deps;
@@ -25,6 +27,7 @@ export const finishRecovery: Finish = async (tx, deps, { flow, accountId, hash, 
   await endFlow(tx, clock, flow.id, 'done');
   // A login or another recovery started with the old password (or by whoever had it) ends too.
   await endAccountFlows(tx, clock, accountId);
+  await removeCoolingOff(tx, deps, { accountId, locale, client, requestId });
   await queuePasswordChangedMail(tx, deps, { accountId, locale, at: clock.now(), client, via: 'recovery' });
   await audit(tx, clock, { type: 'password.changed', accountId, requestId, payload: { via: 'recovery', sessionsEnded } });
   return { ok: true };
