@@ -12,6 +12,7 @@ import type { AuthDeps } from '../../auth-deps.ts';
 import { strongMethodsOf } from '../../authenticators.ts';
 import { isKnownBrowser } from '../../known-browsers.ts';
 import { checkSessionPassword } from '../../methods/session-password.ts';
+import { requireSession } from '../../session-plugin.ts';
 import type { Session } from '../../sessions.ts';
 import { sendRefusalMessage } from '../code-messages.ts';
 import { answerRefusedCode, codeForm, codePageRoutes, sendCodePage, sendFlowOver, type CodePageSpec } from '../code-routes.ts';
@@ -30,6 +31,8 @@ import { stepUpPage } from './views.ts';
  */
 export async function sessionFlowRoutes(app: FastifyInstance, deps: AuthDeps): Promise<void> {
   const { clock, policy, timeZone } = deps;
+  // Every page of these flows is for a live session (a code is not even sent without one).
+  app.addHook('preHandler', requireSession);
 
   async function ownFlow(request: FastifyRequest, reply: FastifyReply, id: string, session: Session): Promise<{ ok: true; flow: Flow } | { ok: false; problem: FlowProblem }> {
     return system(deps.db, 'step-up', async (tx) => {
