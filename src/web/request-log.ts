@@ -1,28 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { CROCKFORD, encodeBase32 } from '../crypto/base32.ts';
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
-
-// Crockford base32: no I, L, O or U, so a reference read out over the phone is unambiguous.
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /**
  * Request ids are ours, never taken from a client header (a client could then choose the
- * id that marks its lines in our logs). 80 random bits, shown to citizens as the incident
- * reference: XXXX-XXXX-XXXX-XXXX.
+ * id that marks its lines in our logs). 80 random bits in Crockford base32, shown to
+ * citizens as the incident reference: XXXX-XXXX-XXXX-XXXX.
  */
 export function newRequestId(): string {
-  const bytes = randomBytes(10);
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += ALPHABET[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-    value &= (1 << bits) - 1; // keep only the bits not yet used, so the shift never overflows
-  }
+  const out = encodeBase32(randomBytes(10), CROCKFORD);
   return out.match(/.{4}/g)?.join('-') ?? out;
 }
 

@@ -1,6 +1,7 @@
 import type { Tx } from '../../db/contexts.ts';
 import type { Clock } from '../../clock.ts';
-import type { Flow } from '../flows/flow.ts';
+import { audit } from '../../audit/log.ts';
+import { endFlow, type Flow } from '../flows/flow.ts';
 import type { AuthPolicy } from '../policy.ts';
 
 /**
@@ -44,4 +45,22 @@ export async function raiseAttempt(
 /** The right code is not a failure: the attempt raised before comparing is given back. */
 export function giveBackAttempt(tx: Tx, flowId: string): void {
   tx.send(`UPDATE auth_flows SET code_failures = code_failures - 1 WHERE id = $1 AND code_failures > 0`, [flowId]);
+}
+
+/**
+ * How a strong one-time code is refused: audited with a reason code only (never the code), and
+ * the flow ended once its attempts are exhausted.
+ */
+export function refusal<R extends string>(
+  tx: Tx,
+  deps: { clock: Clock },
+  flow: Flow,
+  method: 'totp' | 'recovery-code',
+  requestId: string | undefined,
+): (reason: R, remaining: number) => Promise<{ ok: false; reason: R; remaining: number }> {
+  return async (reason, remaining) => {
+    await audit(tx, deps.clock, { type: 'method.failed', accountId: flow.accountId, requestId, payload: { flowId: flow.id, method, reason } });
+    if (reason === 'exhausted') await endFlow(tx, deps.clock, flow.id, 'failed');
+    return { ok: false, reason, remaining };
+  };
 }

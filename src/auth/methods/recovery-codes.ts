@@ -7,8 +7,8 @@ import type { Tx } from '../../db/contexts.ts';
 import { queueMail } from '../../mail/outbox.ts';
 import type { MailLocale } from '../../mail/templates/types.ts';
 import type { ChangeContext } from '../authenticators.ts';
-import { endFlow, type Flow } from '../flows/flow.ts';
-import { giveBackAttempt, raiseAttempt } from './flow-attempts.ts';
+import type { Flow } from '../flows/flow.ts';
+import { giveBackAttempt, raiseAttempt, refusal } from './flow-attempts.ts';
 import type { TotpDeps } from './totp.ts';
 
 /**
@@ -126,11 +126,7 @@ export async function verifyRecoveryCode(
   if (!accountId) throw new Error('a recovery code for a flow without account');
   const code = normaliseRecoveryCode(input);
   if (!CODE_PATTERN.test(code)) return { ok: false, reason: 'malformed', remaining: policy.codeMaxAttempts - flow.codeFailures };
-  const refuse = async (reason: RecoveryRefusal, remaining: number): Promise<{ ok: false; reason: RecoveryRefusal; remaining: number }> => {
-    await audit(tx, clock, { type: 'method.failed', accountId, requestId, payload: { flowId: flow.id, method: 'recovery-code', reason } });
-    if (reason === 'exhausted') await endFlow(tx, clock, flow.id, 'failed');
-    return { ok: false, reason, remaining };
-  };
+  const refuse = refusal<RecoveryRefusal>(tx, deps, flow, 'recovery-code', requestId);
 
   const raised = await raiseAttempt(tx, deps, flow);
   if (!raised.ok) return refuse(raised.reason, raised.reason === 'exhausted' ? 0 : policy.codeMaxAttempts - flow.codeFailures);

@@ -1,14 +1,14 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import QRCode from 'qrcode';
 import { accountCipher } from '../../accounts/account-keys.ts';
-import { audit } from '../../audit/log.ts';
 import type { Clock } from '../../clock.ts';
 import type { FieldCipher } from '../../crypto/envelope.ts';
 import type { KeyRing } from '../../crypto/keyring.ts';
 import type { Tx } from '../../db/contexts.ts';
-import { endFlow, type Flow } from '../flows/flow.ts';
+import type { Flow } from '../flows/flow.ts';
 import type { AuthPolicy } from '../policy.ts';
-import { giveBackAttempt, raiseAttempt } from './flow-attempts.ts';
+import { giveBackAttempt, raiseAttempt, refusal } from './flow-attempts.ts';
+import { encodeBase32, RFC4648 } from '../../crypto/base32.ts';
 
 /**
  * Authenticator apps: TOTP (RFC 6238) with what every app understands, HMAC-SHA1, 6 digits,
@@ -24,24 +24,10 @@ export const TOTP_WINDOW = 1;
 /** 160 bits, the HMAC-SHA1 block output size RFC 4226 recommends. */
 const SECRET_BYTES = 20;
 
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const BASE32 = RFC4648;
 
 /** RFC 4648 base32 without padding (what otpauth:// URIs carry). */
-export function base32Encode(bytes: Buffer): string {
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
-  return out;
-}
+export const base32Encode = (bytes: Buffer): string => encodeBase32(bytes, BASE32);
 
 /** Decodes base32, ignoring case, spaces and padding; null if another character is there. */
 export function base32Decode(text: string): Buffer | null {
@@ -157,11 +143,7 @@ export async function verifyTotp(
   if (!accountId) throw new Error('an authenticator app code for a flow without account');
   const code = normaliseTotp(input);
   if (!TOTP_PATTERN.test(code)) return { ok: false, reason: 'malformed', remaining: policy.codeMaxAttempts - flow.codeFailures };
-  const refuse = async (reason: TotpRefusal, remaining: number): Promise<{ ok: false; reason: TotpRefusal; remaining: number }> => {
-    await audit(tx, clock, { type: 'method.failed', accountId, requestId, payload: { flowId: flow.id, method: 'totp', reason } });
-    if (reason === 'exhausted') await endFlow(tx, clock, flow.id, 'failed');
-    return { ok: false, reason, remaining };
-  };
+  const refuse = refusal<TotpRefusal>(tx, deps, flow, 'totp', requestId);
 
   const raised = await raiseAttempt(tx, deps, flow);
   if (!raised.ok) return refuse(raised.reason, raised.reason === 'exhausted' ? 0 : policy.codeMaxAttempts - flow.codeFailures);
