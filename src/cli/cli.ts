@@ -3,6 +3,7 @@ import { KeyFileError } from '../crypto/keyring.ts';
 import { PendingMigrationsError } from '../bootstrap.ts';
 import type { Command } from './command.ts';
 import { auditVerifyCommand } from './commands/audit-verify.ts';
+import { fileRebuildCommand } from './commands/file.ts';
 import { keysRetireCommand, keysRotateCommand, keysStatusCommand } from './commands/keys.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { startCommand } from './commands/start.ts';
@@ -17,6 +18,7 @@ export const COMMANDS: Command[] = [
   keysStatusCommand,
   keysRetireCommand,
   auditVerifyCommand,
+  fileRebuildCommand,
 ];
 
 function help(): string {

@@ -48,6 +48,9 @@ for (const backend of backends()) {
           await tx.query(`INSERT INTO recovery_codes (id, account_id, authenticator_id, code_mac, created_at) VALUES ($1, $2, $3, $4, now())`, [newId(), id, app, Buffer.from(id)]);
           await tx.query(`INSERT INTO passkey_credentials (authenticator_id, account_id, credential_id, public_key, counter) VALUES ($1, $2, $3, '\\x00', 0)`, [key, id, Buffer.from(id)]);
           await tx.query(`INSERT INTO approval_devices (authenticator_id, account_id, key_id, public_key, created_at) VALUES ($1, $2, $3, '\\x00', now())`, [phone, id, Buffer.from(id)]);
+          // The file (011): one event and one bank-details projection row.
+          await tx.query(`INSERT INTO file_events (id, account_id, type, payload, actor_kind, actor_id, occurred_at) VALUES ($1, $2, 'contact.phone-changed', '\\x00', 'system', 'test', now())`, [newId(), id]);
+          await tx.query(`INSERT INTO file_bank_details (account_id, iban, holder, version, updated_at) VALUES ($1, '\\x00', '\\x00', 1, now())`, [id]);
         }
       });
     });
