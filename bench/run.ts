@@ -162,7 +162,8 @@ async function pinBackends(databaseUrl: string): Promise<{ cpu(): number; stop()
 /**
  * The local PostgreSQL server's own processes (postmaster, checkpointer, WAL writer…) would
  * float onto the server's core too, more so after a scenario that wrote a lot: pinned with the
- * load generator for the run (new backends inherit it from the postmaster), released after.
+ * load generator for the login scenario (new backends inherit it from the postmaster), released
+ * after it (the in-process scenarios run on core 1 themselves and leave core 0 to PostgreSQL).
  */
 function pinPostgresServer(databaseUrl: string | undefined): () => void {
   if (!hasTaskset || !databaseUrl || !['127.0.0.1', 'localhost', '[::1]'].includes(new URL(databaseUrl).hostname)) return () => undefined;
@@ -193,6 +194,8 @@ async function logins(databaseUrl: string | undefined): Promise<{ rate: number; 
   const server = await serve('login', databaseUrl ? [String(LOGIN_ACCOUNTS), databaseUrl] : [String(LOGIN_ACCOUNTS)]);
   const latencies: number[] = [];
   let backends: Awaited<ReturnType<typeof pinBackends>> | null = null;
+  const releasePostgres = pinPostgresServer(databaseUrl);
+  process.once('exit', releasePostgres);
   try {
     // Warm-up (JIT, pool connections), then the database's backends join the load generator.
     await Promise.all(Array.from({ length: LOGIN_CONCURRENCY }, (_, k) => completeLogin(server.url, LOGIN_ACCOUNTS - 1 - k, benchNir(LOGIN_ACCOUNTS - 1 - k), BENCH_PASSWORD)));
@@ -213,6 +216,7 @@ async function logins(databaseUrl: string | undefined): Promise<{ rate: number; 
     const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
     return { rate, p50: at(0.5), p99: at(0.99), serverCpu: (server1 - server0) / count, databaseCpu: (database1 - database0) / count };
   } finally {
+    releasePostgres();
     await backends?.stop();
     await server.stop();
   }
@@ -224,8 +228,6 @@ const wanted = (name: string): boolean => !only || only.includes(name);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${hasTaskset ? 'servers on core 0, load on core 1' : 'unpinned (no taskset)'}`;
 console.log(`Sésame benchmarks — ${machine}; ${SECONDS} s per figure\n`);
 
-const releasePostgres = pinPostgresServer(process.env.DATABASE_URL);
-process.on('exit', releasePostgres);
 const argon = await argon2Baseline();
 figures.push({ scenario: 'argon2id hashes (m=19 MiB, t=2, p=1), 2 at a time', value: argon, unit: '/s', baseline: '—', baselineValue: argon });
 
