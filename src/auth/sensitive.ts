@@ -54,8 +54,8 @@ export async function startSessionFlow(
       requestedLevel: o.kind === 'step-up' ? 'eidas2' : 'eidas1',
       sessionId: session.id,
       returnTo: o.returnTo,
+      keptForm: kept && cipher ? (flowId) => cipher.encryptJson(keptFormField(flowId), kept) : undefined,
     });
-    if (kept && cipher) tx.send(`UPDATE auth_flows SET kept_form = $2 WHERE id = $1`, [flow.id, cipher.encryptJson(keptFormField(flow.id), kept)]);
     if (o.kind === 'step-up') {
       await audit(tx, deps.clock, { type: 'step-up.required', accountId: session.accountId, requestId: request.id, payload: { sessionId: session.id, reason: o.reason ?? 'level' } });
     }

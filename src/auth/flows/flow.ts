@@ -88,8 +88,8 @@ export async function createFlow(
     requestedLevel?: Level;
     sessionId?: string;
     returnTo?: string;
-    /** The form posted when the flow was asked for, already encrypted under the account's key. */
-    keptForm?: Buffer;
+    /** The form posted when the flow was asked for, sealed under the account's key (bound to the new flow's id). */
+    keptForm?: (flowId: string) => Buffer;
   },
 ): Promise<Flow> {
   const now = clock.now();
@@ -112,7 +112,7 @@ export async function createFlow(
   tx.send(
     `INSERT INTO auth_flows (id, kind, state, account_id, csrf_binding, requested_level, completed_methods, created_at, expires_at, session_id, return_to, kept_form)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-    [flow.id, flow.kind, flow.state, flow.accountId, input.csrfBinding, flow.requestedLevel, flow.completedMethods, now, flow.expiresAt, flow.sessionId, flow.returnTo, input.keptForm ?? null],
+    [flow.id, flow.kind, flow.state, flow.accountId, input.csrfBinding, flow.requestedLevel, flow.completedMethods, now, flow.expiresAt, flow.sessionId, flow.returnTo, input.keptForm?.(flow.id) ?? null],
   );
   return flow;
 }

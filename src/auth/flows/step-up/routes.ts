@@ -46,10 +46,12 @@ export async function sessionFlowRoutes(app: FastifyInstance, deps: AuthDeps): P
     const session = await request.session();
     if (!session) return reply.redirect('/login', 303);
     const locale = localeOf(request);
-    const loaded = await ownFlow(request, reply, id, session);
-    if (!loaded.ok) return sendFlowOver(request, reply, '/account', loaded.problem);
+    // The flow and what the account can step up with, in one transaction (and round trip).
+    const [loaded, strong] = await system(deps.db, 'step-up', (tx) =>
+      Promise.all([loadFlow(tx, clock, id, { kind: 'step-up', csrfBinding: csrfBinding(request, reply) }), strongMethodsOf(tx, session.accountId, clock.now())]),
+    );
+    if (!loaded.ok || loaded.flow.sessionId !== session.id) return sendFlowOver(request, reply, '/account', loaded.ok ? 'not-found' : loaded.problem);
     const { flow } = loaded;
-    const strong = await system(deps.db, 'step-up', (tx) => strongMethodsOf(tx, session.accountId, clock.now()));
     const firstSteps = FIRST_STEPS.filter((s) => s.kinds.some((k) => strong.usable.has(k)));
     const secondSteps = offeredSecondSteps(strong.usable);
     const passwordDone = flow.completedMethods.includes('password');
