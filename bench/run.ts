@@ -25,6 +25,7 @@ import { nirKey } from '../src/accounts/nir.ts';
 import { createPostgresDatabase } from '../test/support/databases.ts';
 import { completeLogin } from './login-client.ts';
 import { BENCH_PASSWORD, benchNir } from './login-server.ts';
+import { importBenchmark } from './import.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = 2;
@@ -268,6 +269,24 @@ for (const [name, url] of wanted('login') ? ([['PGlite', undefined], ['PostgreSQ
   } finally {
     await created?.drop();
   }
+}
+
+// Agency import (bench/import.ts), next to its baselines measured in the same run.
+for (const [name, url] of wanted('import') ? ([['PGlite', undefined], ['PostgreSQL', process.env.DATABASE_URL ?? null]] as const) : []) {
+  if (url === null) {
+    console.log(`import on PostgreSQL: skipped (DATABASE_URL not set)`);
+    continue;
+  }
+  const f = await importBenchmark(url);
+  const r = (v: number): string => `${Math.round(v)} rows/s`;
+  figures.push({
+    scenario: `import beneficiaries, ${f.rows} rows (validate, encrypt, blind indexes, insert, bank-details event) on ${name}`,
+    value: f.importRate,
+    unit: ' rows/s',
+    baseline: 'bare unnest INSERT without crypto',
+    baselineValue: f.bareInsertRate,
+    extra: `validation + encryption alone ${r(f.cryptoRate)}; re-run (all unchanged) ${r(f.rerunRate)}; CPU per row: importer ${f.cpuPerRow.processUs.toFixed(0)} µs${f.cpuPerRow.databaseUs === null ? '' : `, PostgreSQL ${f.cpuPerRow.databaseUs.toFixed(0)} µs`}`,
+  });
 }
 
 if (wanted('home')) {

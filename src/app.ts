@@ -2,11 +2,14 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { accountArea } from './account-area/routes.ts';
+import { bankCancelByCodeRoutes } from './account-area/bank-details/cancel-by-code.ts';
 import type { AppDeps } from './app-deps.ts';
 import type { AuthDeps } from './auth/auth-deps.ts';
 import { argon2Hasher, PasswordVerifier } from './auth/methods/password.ts';
 import { authArea } from './auth/plugin.ts';
 import { sessionPlugin } from './auth/session-plugin.ts';
+import { accessGate } from './incident/access-gate.ts';
+import { isolationPlugin } from './isolation/plugin.ts';
 import { csrfProtection } from './web/csrf.ts';
 import { errorPages, sendError } from './web/errors.ts';
 import { health } from './web/health.ts';
@@ -16,6 +19,7 @@ import { homePage } from './web/pages/home.ts';
 import { RequestLog, newRequestId } from './web/request-log.ts';
 import { applySecurityHeaders, securityHeaders } from './web/security-headers.ts';
 import { staticFiles } from './web/static.ts';
+import { placeFinder } from './web/place.ts';
 
 /** Hop counts as a function (what proxy-addr does for a number), lists as they are. */
 function trustProxy(setting: false | number | string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
@@ -53,6 +57,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(httpMetrics);
   await app.register(i18nPlugin);
   await app.register(errorPages);
+  // Before every other hook and route: the kill switch answers first, the tripwire checks last.
+  const isolation = deps.config.isolation;
+  await app.register(accessGate, { db: deps.db, cacheMs: isolation.accessCacheMs, retryAfterSeconds: isolation.maintenanceRetryAfter });
+  await app.register(isolationPlugin, { db: deps.db, clock: deps.clock, tripwire: isolation.tripwire });
   await app.register(csrfProtection, { macKey: () => deps.ring.macKey });
 
   await app.register(staticFiles);
@@ -60,7 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(homePage);
 
   const policy = deps.config.auth;
-  await app.register(sessionPlugin, { db: deps.db, clock: deps.clock, policy });
+  await app.register(sessionPlugin, { db: deps.db, clock: deps.clock, policy, fault: isolation.faultInjection });
   const auth: AuthDeps = {
     db: deps.db,
     ring: deps.ring,
@@ -69,10 +77,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     verifier: new PasswordVerifier(deps.hasher ?? argon2Hasher(policy.argon2)),
     timeZone: deps.config.timeZone,
     webauthn: deps.config.webauthn,
+    places: placeFinder(deps.config.geoipDatabase ?? undefined),
   };
   app.addHook('onReady', () => auth.verifier.prepare());
   await app.register(authArea, auth);
+  // Public: cancels a held change of bank details with the mailed code, without a session.
+  await app.register(bankCancelByCodeRoutes, auth);
   // The security page checks passwords with the login's verifier and throttle policy.
-  await app.register(accountArea, auth);
+  await app.register(accountArea, { ...auth, bankHoldSeconds: deps.config.bankHoldSeconds });
   return app;
 }

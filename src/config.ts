@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { authPolicyFromEnv, type AuthPolicy } from './auth/policy.ts';
+import { isolationSettingsFromEnv, type IsolationSettings } from './isolation/settings.ts';
 
 /** Environment → typed configuration. Every variable is documented in docs/configuration.md. */
 export type Environment = 'development' | 'production';
@@ -34,7 +35,13 @@ export interface Config {
    * it) and assertions are accepted only from these origins.
    */
   webauthn: { rpId: string; rpName: string; origins: string[] };
+  /** A MaxMind-format database for the login history's "approximate place"; null: the bundled DB-IP Lite country database. */
+  geoipDatabase: string | null;
   auth: AuthPolicy;
+  /** The identity tripwire, the kill switch's cache, and the test-only fault switch (refused in production). */
+  isolation: IsolationSettings;
+  /** A change of bank details takes effect this long after it is made; until then payments go to the previous IBAN and the change can be cancelled. */
+  bankHoldSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -66,6 +73,8 @@ const schema = z.object({
   ),
   SESAME_SERVICE_NAME: optional,
   SESAME_WEBAUTHN_RP_ID: optional.pipe(z.string().regex(/^[a-z0-9.-]+$/, 'must be a host name such as compte.example.fr').optional()),
+  SESAME_BANK_HOLD_SECONDS: optional.pipe(z.string().regex(/^\d+$/, 'must be a whole number of seconds').transform(Number).pipe(z.number().int().min(1)).optional()),
+  SESAME_GEOIP_DB: optional,
   SESAME_TIME_ZONE: optional.refine((v) => v === undefined || validTimeZone(v), 'must be an IANA time zone such as Europe/Paris'),
 });
 
@@ -107,6 +116,8 @@ export function loadConfig(
   }
   const auth = authPolicyFromEnv(env);
   if (!('policy' in auth)) throw new ConfigError(`${auth.variable}: ${auth.message}`);
+  const isolation = isolationSettingsFromEnv(env, production);
+  if (!('settings' in isolation)) throw new ConfigError(`${isolation.variable}: ${isolation.message}`);
   const port = e.PORT ?? 8080;
   const dataDir = path.resolve(cwd, e.SESAME_DATA_DIR ?? 'data');
   const publicUrl = new URL(e.SESAME_PUBLIC_URL ?? `http://localhost:${port}`);
@@ -131,6 +142,9 @@ export function loadConfig(
     serviceName,
     timeZone: e.SESAME_TIME_ZONE ?? 'Europe/Paris',
     webauthn: { rpId, rpName: serviceName, origins: [publicUrl.origin] },
+    geoipDatabase: e.SESAME_GEOIP_DB ? path.resolve(cwd, e.SESAME_GEOIP_DB) : null,
     auth: auth.policy,
+    isolation: isolation.settings,
+    bankHoldSeconds: e.SESAME_BANK_HOLD_SECONDS ?? 3 * 24 * 3600,
   };
 }

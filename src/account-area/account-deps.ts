@@ -5,4 +5,7 @@ import type { AuthDeps } from '../auth/auth-deps.ts';
  * current password with the login's verifier and throttle policy, so that it is no easier a
  * place to guess a password than /login.
  */
-export type AccountDeps = AuthDeps;
+export type AccountDeps = AuthDeps & {
+  /** How long a change of bank details waits before it takes effect (config SESAME_BANK_HOLD_SECONDS; default 3 days). */
+  bankHoldSeconds?: number;
+};

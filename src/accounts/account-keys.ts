@@ -28,12 +28,15 @@ export async function accountCipher(tx: Tx, ring: KeyRing, accountId: string): P
   const cached = perTransaction.get(tx)?.get(accountId);
   if (cached) return cached;
   const cipher = await loadCipher(tx, ring, accountId);
-  if (cipher) {
-    let ciphers = perTransaction.get(tx);
-    if (!ciphers) perTransaction.set(tx, (ciphers = new Map()));
-    ciphers.set(accountId, cipher);
-  }
+  if (cipher) rememberCipher(tx, accountId, cipher);
   return cipher;
+}
+
+/** A key generated in this transaction (an import) is known without reading it back. */
+export function rememberCipher(tx: Tx, accountId: string, cipher: FieldCipher): void {
+  let ciphers = perTransaction.get(tx);
+  if (!ciphers) perTransaction.set(tx, (ciphers = new Map()));
+  ciphers.set(accountId, cipher);
 }
 
 async function loadCipher(tx: Tx, ring: KeyRing, accountId: string): Promise<FieldCipher | null> {

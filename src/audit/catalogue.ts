@@ -1,3 +1,5 @@
+import type { ViolationReason as IsolationViolationReason } from '../isolation/errors.ts';
+
 /**
  * The typed catalogue of audit events. Payloads carry ids, counts and reason codes only:
  * never a NIR, a name, an address, a code or a password.
@@ -7,6 +9,8 @@ export interface AuditCatalogue {
   'account.data_key_shredded': Record<string, never>;
   'keys.kek_rotated': { from: string[]; to: string };
   'keys.rewrapped': { to: string; count: number };
+  /** One committed batch of an agency import (`sesame import`, src/import/): line range and counts, never a row's data. */
+  'import.batch': { runId: string; kind: 'beneficiaries' | 'payments'; firstLine: number; lastLine: number; created: number; updated: number; unchanged: number; notApplied: number; rejected: number };
   /** reason: a code, never the NIR (unknown-nir events carry no account id at all). */
   'login.password-failed': { reason: 'invalid-nir' | 'unknown-nir' | 'wrong-password' | 'not-active' };
   'login.password-verified': { flowId: string; rehashed: boolean };
@@ -36,13 +40,30 @@ export interface AuditCatalogue {
   'step-up.required': { sessionId: string; reason: 'level' | 'stale' | 'cooling-off' };
   'step-up.completed': { flowId: string; sessionId: string; level: string; amr: string[] };
   'email.confirmed': { flowId: string; sessionId: string };
+  /** Contact and bank details (src/account-area/contact, bank-details): ids and reason codes only, never a value. */
+  'contact.email-change-requested': { flowId: string; sessionId: string };
+  'contact.email-changed': { eventId: string; flowId: string; sessionId: string };
+  'contact.phone-changed': { eventId: string; sessionId: string; removed: boolean };
+  'contact.address-changed': { eventId: string; sessionId: string };
+  'bank-details.changed': { eventId: string; sessionId: string; effectiveAt: string };
+  'bank-details.change-cancelled': { eventId: string; cancellationId: string; via: 'account' | 'code'; sessionsEnded: number };
+  'bank-details.cancel-refused': { reason: 'throttled' | 'no-code' | 'wrong' | 'exhausted' | 'too-late'; failures: number | null };
   'mail.queued': { messageId: string; template: string };
   'mail.sent': { messageId: string; template: string; attempts: number };
   /** lastError is a class such as `smtp-550` or `connection`, never an SMTP reply (replies quote addresses). */
   'mail.failed': { messageId: string; template: string; attempts: number; reason: MailFailureReason; lastError: string | null };
+  /** The citizen downloaded their whole file (right of access); counts only. */
+  'file.exported': { sessionId: string; events: number; procedures: number; payments: number };
+  /** The agency or an operator decided on a procedure (`sesame procedures status`). */
+  'procedure.status-changed': { procedureId: string; from: string; to: string; by: 'agency' | 'operator' };
+  /** The identity tripwire withheld a response (ids and a reason code; inWindow: violations counted in the window, all processes). */
+  'isolation.violation': { reason: IsolationViolationReason; sessionId: string | null; sessionAccountId: string | null; dataAccountId: string | null; inWindow: number };
+  /** The kill switch (the operator's reason is kept in citizen_access_history, not here). */
+  'access.closed': { via: 'cli' | 'tripwire' };
+  'access.opened': { via: 'cli' | 'tripwire' };
 }
 
-export type SessionEndReason = 'logout' | 'idle' | 'expired' | 'password-changed' | 'recovery' | 'ended-by-citizen' | 'authenticator-removed' | 'approval-denied';
+export type SessionEndReason = 'logout' | 'idle' | 'expired' | 'password-changed' | 'recovery' | 'ended-by-citizen' | 'authenticator-removed' | 'approval-denied' | 'bank-change-cancelled';
 
 /** Why the mail worker gave up on a message. */
 export type MailFailureReason =

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { KeyRing } from '../crypto/keyring.ts';
 import type { Database } from '../db/database.ts';
+import type { PlaceFinder } from '../web/place.ts';
 import type { PasswordVerifier } from './methods/password.ts';
 import type { AuthPolicy } from './policy.ts';
 
@@ -14,4 +15,6 @@ export interface AuthDeps {
   verifier: PasswordVerifier;
   timeZone: string;
   webauthn: Config['webauthn'];
+  /** Where a login came from, roughly (the new-browser mail, the login history). */
+  places: PlaceFinder;
 }

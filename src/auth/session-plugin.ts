@@ -6,6 +6,10 @@ import { system } from '../db/contexts.ts';
 import { hostCookie } from '../web/cookies.ts';
 import type { AuthPolicy } from './policy.ts';
 import { resolveSession, type Session } from './sessions.ts';
+import { injectSessionFault } from '../isolation/fault-injection.ts';
+import { identityViolation } from '../isolation/session-proof.ts';
+import { reportViolation } from '../isolation/tripwire.ts';
+import type { Fault } from '../isolation/settings.ts';
 
 export const SESSION_COOKIE = '__Host-sesame-session';
 
@@ -33,12 +37,26 @@ export const forgetSession = (request: FastifyRequest): void => {
 };
 
 export const sessionPlugin = fp(
-  async (app: FastifyInstance, deps: { db: Database; clock: Clock; policy: AuthPolicy }) => {
+  async (app: FastifyInstance, deps: { db: Database; clock: Clock; policy: AuthPolicy; fault?: Fault | null }) => {
+    const fault = deps.fault ?? null;
+    /**
+     * The lookup proves its own answer (identity tripwire, first check): in the same
+     * transaction, the NIR typed at login must still name the account it gives. Otherwise no
+     * page gets a session at all: the request fails with the incident page.
+     */
+    async function lookUp(request: FastifyRequest, token: string): Promise<Session | null> {
+      const { session, violation } = await system(deps.db, 'session', async (tx) => {
+        const found = await injectSessionFault(tx, fault, await resolveSession(tx, deps, token));
+        return { session: found, violation: found ? await identityViolation(tx, found) : null };
+      });
+      if (session && violation) throw await reportViolation(request, { reason: violation, session, dataAccountId: session.accountId });
+      return session;
+    }
     app.decorateRequest('session', function (this: FastifyRequest): Promise<Session | null> {
       let found = resolved.get(this);
       if (!found) {
         const token = this.cookies[SESSION_COOKIE];
-        found = token === undefined ? Promise.resolve(null) : system(deps.db, 'session', (tx) => resolveSession(tx, deps, token));
+        found = token === undefined ? Promise.resolve(null) : lookUp(this, token);
         resolved.set(this, found);
       }
       return found;

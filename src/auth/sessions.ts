@@ -24,6 +24,11 @@ export interface Session {
   sensitiveFrom: Date | null;
   /** When an email code last confirmed the citizen in this session (at login, or asked again since). */
   emailCodeAt: Date | null;
+  /**
+   * The NIR blind index typed at login (the account's own index for a passkey-only login):
+   * the identity tripwire proves on every request that it still names session.accountId.
+   */
+  loginNirIndex: Uint8Array;
   createdAt: Date;
   lastSeenAt: Date;
   expiresAt: Date;
@@ -43,19 +48,31 @@ const TOUCH_EVERY_MS = 60_000;
 export async function startSession(
   tx: Tx,
   deps: { ring: KeyRing; clock: Clock; policy: AuthPolicy },
-  input: { accountId: string; level: Level; amr: string[]; authTime: Date; sensitiveFrom?: Date | null; emailCodeAt?: Date | null; client: SessionClient; requestId?: string },
+  input: {
+    accountId: string;
+    level: Level;
+    amr: string[];
+    authTime: Date;
+    sensitiveFrom?: Date | null;
+    emailCodeAt?: Date | null;
+    client: SessionClient;
+    requestId?: string;
+    /** The NIR blind index typed at login; absent (passkey-only login): the account's own, read now. */
+    loginNirIndex?: Uint8Array;
+  },
 ): Promise<{ token: string; session: Session }> {
   const { ring, clock, policy } = deps;
-  const cipher = await accountCipher(tx, ring, input.accountId);
+  const [cipher, loginNirIndex] = await Promise.all([accountCipher(tx, ring, input.accountId), input.loginNirIndex ?? accountNirIndex(tx, input.accountId)]);
   if (!cipher) throw new Error('cannot start a session: the account has no data key');
+  if (!loginNirIndex) throw new Error('cannot start a session: the account has no login identifier');
   const id = newId();
   const token = randomToken(32);
   const now = clock.now();
   const expiresAt = new Date(now.getTime() + policy.sessionAbsolute * 1000);
   tx.send(
-    `INSERT INTO sessions (id, account_id, token_hash, level, amr, auth_time, client, created_at, last_seen_at, expires_at, sensitive_from, email_code_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)`,
-    [id, input.accountId, tokenHash(token), input.level, input.amr, input.authTime, cipher.encryptJson(`session:${id}`, input.client), now, expiresAt, input.sensitiveFrom ?? null, input.emailCodeAt ?? null],
+    `INSERT INTO sessions (id, account_id, token_hash, level, amr, auth_time, client, created_at, last_seen_at, expires_at, sensitive_from, email_code_at, login_nir_index)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12)`,
+    [id, input.accountId, tokenHash(token), input.level, input.amr, input.authTime, cipher.encryptJson(`session:${id}`, input.client), now, expiresAt, input.sensitiveFrom ?? null, input.emailCodeAt ?? null, loginNirIndex],
   );
   await audit(tx, clock, { type: 'session.started', accountId: input.accountId, requestId: input.requestId, payload: { sessionId: id, level: input.level, amr: input.amr } });
   const session: Session = {
@@ -66,11 +83,17 @@ export async function startSession(
     authTime: input.authTime,
     sensitiveFrom: input.sensitiveFrom ?? null,
     emailCodeAt: input.emailCodeAt ?? null,
+    loginNirIndex,
     createdAt: now,
     lastSeenAt: now,
     expiresAt,
   };
   return { token, session };
+}
+
+async function accountNirIndex(tx: Tx, accountId: string): Promise<Uint8Array | null> {
+  const { rows } = await tx.query<{ nir_index: Uint8Array }>(`SELECT nir_index FROM accounts WHERE id = $1`, [accountId]);
+  return rows[0]?.nir_index ?? null;
 }
 
 interface SessionRow extends Record<string, unknown> {
@@ -81,6 +104,7 @@ interface SessionRow extends Record<string, unknown> {
   auth_time: Date;
   sensitive_from: Date | null;
   email_code_at: Date | null;
+  login_nir_index: Uint8Array | null;
   created_at: Date;
   last_seen_at: Date;
   expires_at: Date;
@@ -96,12 +120,13 @@ export async function resolveSession(tx: Tx, deps: { clock: Clock; policy: AuthP
   const { clock, policy } = deps;
   const { rows } = await tx.query<SessionRow>(
     // An account locked or closed (by an operator, by the kill switch) has no live session.
-    `SELECT s.id, s.account_id, s.level, s.amr, s.auth_time, s.sensitive_from, s.email_code_at, s.created_at, s.last_seen_at, s.expires_at, s.ended_at
+    `SELECT s.id, s.account_id, s.level, s.amr, s.auth_time, s.sensitive_from, s.email_code_at, s.login_nir_index, s.created_at, s.last_seen_at, s.expires_at, s.ended_at
        FROM sessions s JOIN accounts a ON a.id = s.account_id AND a.status = 'active' WHERE s.token_hash = $1`,
     [tokenHash(token)],
   );
   const row = rows[0];
-  if (!row || row.ended_at !== null) return null;
+  // No login identifier (a session from before it was recorded): not a session the tripwire can vouch for.
+  if (!row || row.ended_at !== null || row.login_nir_index === null) return null;
   const now = clock.now().getTime();
   const idle = row.last_seen_at.getTime() + policy.sessionIdle * 1000 <= now;
   const expired = row.expires_at.getTime() <= now;
@@ -122,6 +147,7 @@ export async function resolveSession(tx: Tx, deps: { clock: Clock; policy: AuthP
     authTime: row.auth_time,
     sensitiveFrom: row.sensitive_from,
     emailCodeAt: row.email_code_at,
+    loginNirIndex: row.login_nir_index,
     createdAt: row.created_at,
     lastSeenAt,
     expiresAt: row.expires_at,

@@ -2,10 +2,13 @@ import { ConfigError } from '../config.ts';
 import { KeyFileError } from '../crypto/keyring.ts';
 import { PendingMigrationsError } from '../bootstrap.ts';
 import type { Command } from './command.ts';
+import { accessCloseCommand, accessOpenCommand, accessStatusCommand } from './commands/access.ts';
 import { auditVerifyCommand } from './commands/audit-verify.ts';
 import { fileRebuildCommand } from './commands/file.ts';
+import { importBeneficiariesCommand, importPaymentsCommand } from './commands/import.ts';
 import { keysRetireCommand, keysRotateCommand, keysStatusCommand } from './commands/keys.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { proceduresStatusCommand } from './commands/procedures.ts';
 import { startCommand } from './commands/start.ts';
 import { usersCreateCommand } from './commands/users-create.ts';
 import { CommandError, EXIT, UsageError, print, type CliIo } from './io.ts';
@@ -18,7 +21,13 @@ export const COMMANDS: Command[] = [
   keysStatusCommand,
   keysRetireCommand,
   auditVerifyCommand,
+  accessStatusCommand,
+  accessCloseCommand,
+  accessOpenCommand,
   fileRebuildCommand,
+  proceduresStatusCommand,
+  importBeneficiariesCommand,
+  importPaymentsCommand,
 ];
 
 function help(): string {

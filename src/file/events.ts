@@ -3,14 +3,16 @@ import { UUID, type Tx } from '../db/contexts.ts';
 import type { KeyRing } from '../crypto/keyring.ts';
 import type { FieldCipher } from '../crypto/envelope.ts';
 import { newId } from '../crypto/random.ts';
-import { accountCipher } from '../accounts/account-keys.ts';
+import { accountCipher, rememberCipher } from '../accounts/account-keys.ts';
 import type { CryptoDeps } from '../accounts/accounts.ts';
 import {
   CANCELLED,
   effectOf,
   FileEventDataError,
   isFileEventType,
+  PART_OF,
   parseData,
+  parseKey,
   parseValue,
   type CancellationData,
   type ChangeData,
@@ -18,9 +20,14 @@ import {
   type ChangeValue,
   type Effect,
   type FileEventType,
+  type Part,
+  type PartValue,
+  type ProcedureValue,
 } from './catalogue.ts';
 import * as bankDetails from './projections/bank-details.ts';
 import * as contact from './projections/contact.ts';
+import * as payments from './projections/payments.ts';
+import * as procedures from './projections/procedures.ts';
 
 /**
  * The beneficiary's file as an append-only log (DESIGN principle 7). appendEvent is the
@@ -48,6 +55,10 @@ interface Common {
 
 export interface ChangeInput<T extends ChangeType> extends Common {
   type: T;
+  /** The entry of a keyed part (a procedure's or payment's id); omitted for singleton parts. */
+  key?: string;
+  /** When the change takes effect, if later than now (the hold period of new bank details). */
+  effectiveAt?: Date | null;
   /**
    * The value the caller believes is current (what the form showed). When given and the
    * file has changed since, the append is refused (StaleFileError) instead of silently
@@ -78,25 +89,36 @@ export interface FileEvent {
   level: Level | null;
   occurredAt: Date;
   cancels: string | null;
+  effectiveAt: Date | null;
 }
 
 /** What a projection is told when an event is applied. */
 export interface AppliedEffect {
+  eventId: string;
   accountId: string;
   seq: number;
   occurredAt: Date;
+  effectiveAt: Date | null;
   effect: Effect;
+}
+
+/** What every projection module offers appendEvent and the rebuild. */
+export interface Projection {
+  current(tx: Tx, deps: FileDeps, cipher: FieldCipher, accountId: string, part: Part, key: string | null): Promise<PartValue<Part>>;
+  apply(tx: Tx, deps: FileDeps, event: AppliedEffect): Promise<void>;
+  /** Recomputes the projection from the events; returns how many of its rows or parts were corrected. */
+  rebuild(tx: Tx, deps: FileDeps, accountId: string, events: readonly FileEvent[]): Promise<number>;
 }
 
 export class StaleFileError extends Error {
   override name = 'StaleFileError';
-  constructor(part: ChangeType) {
+  constructor(part: Part) {
     super(`${part}: the file changed since it was read`);
   }
 }
 export class NoChangeError extends Error {
   override name = 'NoChangeError';
-  constructor(part: ChangeType) {
+  constructor(part: Part) {
     super(`${part}: the new value is the current one`);
   }
 }
@@ -125,14 +147,33 @@ export async function lockFile(tx: Tx, accountId: string): Promise<void> {
   await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('file:' || $1, 0))`, [accountId]);
 }
 
-/** The projection that holds a part of the file. Resolved when called (the projections import this module). */
-export function projectionOf(part: ChangeType): typeof contact | typeof bankDetails {
-  return part === 'bank-details.changed' ? bankDetails : contact;
+const PROJECTIONS: Record<Part, Projection> = {
+  'contact.email-changed': contact,
+  'contact.phone-changed': contact,
+  'contact.address-changed': contact,
+  'bank-details.changed': bankDetails,
+  procedure: procedures,
+  payment: payments,
+};
+
+/** The projection that holds a part of the file. */
+export const projectionOf = (part: Part): Projection => PROJECTIONS[part];
+
+/** Every projection once, in the order a rebuild runs them. */
+export const ALL_PROJECTIONS: readonly Projection[] = [contact, bankDetails, procedures, payments];
+
+/** The current value of one part (or keyed entry) of the file, from its projection. */
+export function currentValue<P extends Part>(tx: Tx, deps: FileDeps, cipher: FieldCipher, accountId: string, part: P, key: string | null): Promise<PartValue<P>> {
+  return projectionOf(part).current(tx, deps, cipher, accountId, part, key) as Promise<PartValue<P>>;
 }
 
-/** The current value of one part of the file, from its projection. */
-export function currentValue<T extends ChangeType>(tx: Tx, deps: FileDeps, cipher: FieldCipher, accountId: string, part: T): Promise<ChangeValue<T>> {
-  return projectionOf(part).current(tx, deps, cipher, accountId, part) as Promise<ChangeValue<T>>;
+/** What cancelling a change sets its part back to: a withdrawn procedure stays listed, as cancelled. */
+function compensation(type: ChangeType, current: unknown, target: ChangeData<ChangeType>): unknown {
+  if (type === 'procedure.submitted') {
+    const base = (current ?? target.after) as ProcedureValue | null;
+    return base ? { ...base, status: 'cancelled' } : null;
+  }
+  return target.before;
 }
 
 export async function appendEvent(tx: Tx, deps: FileDeps, input: AppendInput): Promise<{ id: string; seq: number; occurredAt: Date }> {
@@ -145,6 +186,8 @@ export async function appendEvent(tx: Tx, deps: FileDeps, input: AppendInput): P
 
   let data: ChangeData<ChangeType> | CancellationData;
   let cancels: string | null = null;
+  let effectiveAt: Date | null = null;
+  const occurredAt = deps.clock.now();
   if (input.type === CANCELLED) {
     if (!UUID.test(input.cancels)) throw new UnknownFileEventError('no such event in this file');
     const target = await readEvent(tx, deps.ring, input.accountId, input.cancels);
@@ -152,29 +195,36 @@ export async function appendEvent(tx: Tx, deps: FileDeps, input: AppendInput): P
     if (target.type === CANCELLED) throw new CancellationError('a cancellation is not itself cancelled: record a new change instead');
     const already = await tx.query(`SELECT 1 FROM file_events WHERE cancels = $1`, [target.id]);
     if (already.rows.length > 0) throw new CancellationError('this event was already cancelled');
-    const part = target.type;
-    const current = await currentValue(tx, deps, cipher, input.accountId, part);
-    data = { of: part, before: current, after: (target.data as ChangeData<ChangeType>).before } as CancellationData;
+    const of = target.type;
+    const targetData = target.data as ChangeData<ChangeType>;
+    const current = await currentValue(tx, deps, cipher, input.accountId, PART_OF[of], targetData.key);
+    data = { of, key: targetData.key, before: current, after: parseValue(of, compensation(of, current, targetData)) } as CancellationData;
     cancels = target.id;
   } else {
-    const part = input.type;
-    const after = parseValue(part, input.after);
-    const current = await currentValue(tx, deps, cipher, input.accountId, part);
-    if (input.before !== undefined && !isDeepStrictEqual(parseValue(part, input.before), current)) throw new StaleFileError(part);
+    const type = input.type;
+    const part = PART_OF[type];
+    const key = parseKey(type, input.key);
+    const after = parseValue(type, input.after);
+    const current = await currentValue(tx, deps, cipher, input.accountId, part, key);
+    if (input.before !== undefined && !isDeepStrictEqual(parseValue(type, input.before), current)) throw new StaleFileError(part);
     if (isDeepStrictEqual(after, current)) throw new NoChangeError(part);
-    data = { before: current, after } as ChangeData<ChangeType>;
+    if (type === 'procedure.submitted' && current !== null) throw new FileEventDataError(`${type}: key: this procedure already exists`);
+    if (input.effectiveAt) {
+      if (type !== 'bank-details.changed') throw new FileEventDataError(`${type}: effectiveAt: only new bank details wait`);
+      if (input.effectiveAt.getTime() > occurredAt.getTime()) effectiveAt = input.effectiveAt;
+    }
+    data = { key, before: current, after } as ChangeData<ChangeType>;
   }
 
   const id = newId();
-  const occurredAt = deps.clock.now();
   const { rows } = await tx.query<{ seq: string }>(
-    `INSERT INTO file_events (id, account_id, type, payload, actor_kind, actor_id, session_id, level, occurred_at, cancels)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq::text AS seq`,
-    [id, input.accountId, input.type, cipher.encryptJson(payloadField(id, input.type), data), input.actor.kind, input.actor.id, input.sessionId, input.level, occurredAt, cancels],
+    `INSERT INTO file_events (id, account_id, type, payload, actor_kind, actor_id, session_id, level, occurred_at, cancels, effective_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq::text AS seq`,
+    [id, input.accountId, input.type, cipher.encryptJson(payloadField(id, input.type), data), input.actor.kind, input.actor.id, input.sessionId, input.level, occurredAt, cancels, effectiveAt],
   );
   const seq = Number(rows[0]?.seq);
   const effect = effectOf(input.type, data);
-  await projectionOf(effect.part).apply(tx, deps, { accountId: input.accountId, seq, occurredAt, effect });
+  await projectionOf(effect.part).apply(tx, deps, { eventId: id, accountId: input.accountId, seq, occurredAt, effectiveAt, effect });
   return { id, seq, occurredAt };
 }
 
@@ -196,9 +246,10 @@ interface EventRow extends Record<string, unknown> {
   level: Level | null;
   occurred_at: Date;
   cancels: string | null;
+  effective_at: Date | null;
 }
 
-const COLUMNS = `id, account_id, seq::text AS seq, type, payload, actor_kind, actor_id, session_id, level, occurred_at, cancels`;
+const COLUMNS = `id, account_id, seq::text AS seq, type, payload, actor_kind, actor_id, session_id, level, occurred_at, cancels, effective_at`;
 
 function decode(cipher: FieldCipher, row: EventRow): FileEvent {
   if (!isFileEventType(row.type)) throw new FileEventDataError('unknown file event type in the log');
@@ -216,6 +267,7 @@ function decode(cipher: FieldCipher, row: EventRow): FileEvent {
     level: row.level,
     occurredAt: row.occurred_at,
     cancels: row.cancels,
+    effectiveAt: row.effective_at,
   };
 }
 
@@ -241,4 +293,78 @@ export async function readEvent(tx: Tx, ring: KeyRing, accountId: string, eventI
   ]);
   const row = rows[0];
   return row && cipher ? decode(cipher, row) : null;
+}
+
+/** The event as its projection was told it, for a rebuild that folds the events again. */
+export const appliedOf = (e: FileEvent): AppliedEffect => ({
+  eventId: e.id,
+  accountId: e.accountId,
+  seq: e.seq,
+  occurredAt: e.occurredAt,
+  effectiveAt: e.effectiveAt,
+  effect: e.effect,
+});
+
+export interface InitialEvent {
+  accountId: string;
+  /** The new account's cipher (its key was generated in this transaction). */
+  cipher: FieldCipher;
+  type: ChangeType;
+  key?: string;
+  after: unknown;
+  actor: Actor;
+  effectiveAt?: Date | null;
+}
+
+/**
+ * The first events of accounts created in this same transaction (an import): every part is
+ * still empty, so there is nothing to read, lock or compare; the events go in one INSERT and
+ * their projections are written together (pipelined). Each event's `before` is null.
+ */
+export async function appendInitialEvents(tx: Tx, deps: FileDeps, items: readonly InitialEvent[]): Promise<void> {
+  if (items.length === 0) return;
+  const occurredAt = deps.clock.now();
+  const prepared = items.map((item) => {
+    const key = parseKey(item.type, item.key);
+    const after = parseValue(item.type, item.after);
+    if (after === null) throw new FileEventDataError(`${item.type}: an initial event sets a value`);
+    if (!ACTOR_KINDS.includes(item.actor.kind) || !ACTOR_ID.test(item.actor.id)) throw new FileEventDataError('actor: not a valid actor');
+    const effectiveAt = item.effectiveAt && item.effectiveAt.getTime() > occurredAt.getTime() ? item.effectiveAt : null;
+    const id = newId();
+    const data = { key, before: null, after } as ChangeData<ChangeType>;
+    rememberCipher(tx, item.accountId, item.cipher);
+    return { id, item, data, effectiveAt, payload: item.cipher.encryptJson(payloadField(id, item.type), data) };
+  });
+  const { rows } = await tx.query<{ id: string; seq: string }>(
+    `INSERT INTO file_events (id, account_id, type, payload, actor_kind, actor_id, occurred_at, effective_at)
+     SELECT u.id, u.account_id, u.type, u.payload, u.actor_kind, u.actor_id, $7, u.effective_at
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::text[], $6::text[], $8::timestamptz[])
+         AS u (id, account_id, type, payload, actor_kind, actor_id, effective_at)
+     RETURNING id, seq::text AS seq`,
+    [
+      prepared.map((p) => p.id),
+      prepared.map((p) => p.item.accountId),
+      prepared.map((p) => p.item.type),
+      prepared.map((p) => p.payload),
+      prepared.map((p) => p.item.actor.kind),
+      prepared.map((p) => p.item.actor.id),
+      occurredAt,
+      prepared.map((p) => p.effectiveAt),
+    ],
+  );
+  const seqOf = new Map(rows.map((r) => [r.id, Number(r.seq)]));
+  // Issued in one tick: the statements leave together and come back in order.
+  await Promise.all(
+    prepared.map((p) => {
+      const effect = effectOf(p.item.type, p.data);
+      return projectionOf(effect.part).apply(tx, deps, {
+        eventId: p.id,
+        accountId: p.item.accountId,
+        seq: seqOf.get(p.id) ?? 0,
+        occurredAt,
+        effectiveAt: p.effectiveAt,
+        effect,
+      });
+    }),
+  );
 }

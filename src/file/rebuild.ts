@@ -1,9 +1,7 @@
 import type { Database } from '../db/database.ts';
 import { system, type Tx } from '../db/contexts.ts';
 import { accountCipher } from '../accounts/account-keys.ts';
-import { lockFile, type FileDeps } from './events.ts';
-import * as bankDetails from './projections/bank-details.ts';
-import * as contact from './projections/contact.ts';
+import { ALL_PROJECTIONS, lockFile, readEvents, type FileDeps } from './events.ts';
 
 /**
  * Rebuilds the projections of the file from its events (`sesame file rebuild`). Each
@@ -20,14 +18,13 @@ export interface RebuildReport {
   shredded: number;
 }
 
-const PROJECTIONS = [contact, bankDetails] as const;
-
 /** Rebuilds every projection of one account in the caller's transaction. */
 export async function rebuildInTransaction(tx: Tx, deps: FileDeps, accountId: string): Promise<{ corrected: number; shredded: boolean }> {
   if (!(await accountCipher(tx, deps.ring, accountId))) return { corrected: 0, shredded: true };
   await lockFile(tx, accountId);
+  const events = await readEvents(tx, deps.ring, accountId);
   let corrected = 0;
-  for (const projection of PROJECTIONS) corrected += await projection.rebuild(tx, deps, accountId);
+  for (const projection of ALL_PROJECTIONS) corrected += await projection.rebuild(tx, deps, accountId, events);
   return { corrected, shredded: false };
 }
 

@@ -35,6 +35,8 @@ export const httpMetrics = fp(
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     });
+    // Other areas add their own metrics to it (the identity tripwire's counter).
+    app.decorate('metricsRegistry', registry);
 
     app.addHook('onResponse', async (request, reply) => {
       const route = routeLabel(request.routeOptions.url, request.is404);

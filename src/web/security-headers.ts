@@ -48,8 +48,23 @@ export function applySecurityHeaders(reply: FastifyReply, options: SecurityHeade
   reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=()');
   if (options.production) reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains');
   // Nothing but a static asset is ever stored by a browser or a shared cache: pages, JSON,
-  // errors, redirects and metrics may all be personal.
-  if (!staticAssets.has(reply)) reply.header('cache-control', 'no-store');
+  // errors, redirects and metrics may all be personal. `private` and `Vary: Cookie` for any
+  // cache in between that ignores no-store: it must never hand one citizen's page to another.
+  if (!staticAssets.has(reply)) {
+    reply.header('cache-control', PERSONAL_CACHE_CONTROL);
+    reply.header('vary', withCookie(reply.getHeader('vary')));
+  }
+}
+
+export const PERSONAL_CACHE_CONTROL = 'no-store, private';
+
+function withCookie(vary: ReturnType<FastifyReply['getHeader']>): string {
+  const values = (Array.isArray(vary) ? vary.join(',') : typeof vary === 'string' ? vary : '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+  if (values.includes('*') || values.some((v) => v.toLowerCase() === 'cookie')) return values.join(', ');
+  return [...values, 'Cookie'].join(', ');
 }
 
 export const securityHeaders = fp(

@@ -29,7 +29,7 @@ for (const backend of backends()) {
     const projections = (accountId: string) =>
       system(t.db, 'test', async (tx) => {
         const account = await readAccount(tx, ring, accountId);
-        const bank = await readBankDetails(tx, ring, accountId);
+        const bank = await readBankDetails(tx, ring, accountId, new Date());
         const index = await tx.query<{ email_index: Uint8Array | null }>(`SELECT email_index FROM accounts WHERE id = $1`, [accountId]);
         return { contact: account?.contact, bank, emailIndex: Buffer.from(index.rows[0]?.email_index ?? []).toString('hex') };
       });
@@ -74,8 +74,8 @@ for (const backend of backends()) {
           [2, 'bank-details.changed', 'citizen', id, sessionId, 'eidas2'],
         ],
       );
-      assert.deepEqual(events[0]?.data, { before: null, after: PHONE });
-      assert.deepEqual(events[1]?.data, { before: null, after: { iban: IBAN_1, holder: 'Camille Martin' } });
+      assert.deepEqual(events[0]?.data, { key: null, before: null, after: PHONE });
+      assert.deepEqual(events[1]?.data, { key: null, before: null, after: { iban: IBAN_1, holder: 'Camille Martin' } });
     });
 
     test('the recorded before is the value replaced; a stale before, a non-change, a bad value are refused', async () => {
@@ -96,7 +96,7 @@ for (const backend of backends()) {
       );
       const events = await tx((q) => readEvents(q, ring, id));
       assert.equal(events.length, 1, 'refused appends left nothing');
-      assert.deepEqual(events[0]?.data, { before: 'first@example.fr', after: 'second@example.fr' });
+      assert.deepEqual(events[0]?.data, { key: null, before: 'first@example.fr', after: 'second@example.fr' });
       const p = await projections(id);
       assert.equal(p.contact?.email, 'second@example.fr');
     });
@@ -151,7 +151,7 @@ for (const backend of backends()) {
         [5, 'event.cancelled', hijack.id],
         [6, 'event.cancelled', email.id],
       ]);
-      assert.deepEqual(events[4]?.data, { of: 'bank-details.changed', before: { iban: IBAN_2, holder: 'M. Escroc' }, after: { iban: IBAN_1, holder: 'Camille Martin' } });
+      assert.deepEqual(events[4]?.data, { of: 'bank-details.changed', key: null, before: { iban: IBAN_2, holder: 'M. Escroc' }, after: { iban: IBAN_1, holder: 'Camille Martin' } });
 
       // An event is cancelled once, and a cancellation is not cancelled.
       await assert.rejects(system(t.db, 'test', (tx) => cancelEvent(tx, deps, { accountId: id, eventId: hijack.id, actor: operator, sessionId: null, level: null })), CancellationError);

@@ -32,7 +32,7 @@ for (const backend of backends()) {
     const bank = () =>
       withDb(async (db) => {
         const ring = await readKeyRing(path.join(dir, 'keys.json'));
-        return system(db, 'test', (tx) => readBankDetails(tx, ring, accountId));
+        return system(db, 'test', (tx) => readBankDetails(tx, ring, accountId, new Date()));
       });
 
     before(async () => {

@@ -43,7 +43,7 @@ onEachBackend('login', ({ t }) => {
 
     const account = await b.get('/account');
     assert.equal(account.statusCode, 200);
-    assert.equal(account.headers['cache-control'], 'no-store');
+    assert.equal(account.headers['cache-control'], 'no-store, private');
     assert.ok(account.body.includes(`${c.givenNames} ${c.familyName}`));
 
     const session = await system(t.deps.db, 'test', async (tx) => (await tx.query<{ level: string; amr: string[] }>(`SELECT level, amr FROM sessions WHERE account_id = $1`, [c.accountId])).rows);
@@ -84,8 +84,12 @@ onEachBackend('login', ({ t }) => {
     await logIn(b, c);
     const notices = (await mailsFor(t, c.accountId)).filter((m) => m.template === 'new-browser-login');
     assert.equal(notices.length, 1);
+    assert.equal(notices[0]?.params.place, null, 'no place for an address of no known country');
     const other = new Browser(t);
+    other.ip = '90.0.0.1';
     await logIn(other, c);
-    assert.equal((await mailsFor(t, c.accountId)).filter((m) => m.template === 'new-browser-login').length, 2);
+    const both = (await mailsFor(t, c.accountId)).filter((m) => m.template === 'new-browser-login');
+    assert.equal(both.length, 2);
+    assert.ok(both.some((m) => m.params.place === 'France'), 'the approximate place, from the bundled country database');
   });
 });

@@ -51,6 +51,16 @@ for (const backend of backends()) {
           // The file (011): one event and one bank-details projection row.
           await tx.query(`INSERT INTO file_events (id, account_id, type, payload, actor_kind, actor_id, occurred_at) VALUES ($1, $2, 'contact.phone-changed', '\\x00', 'system', 'test', now())`, [newId(), id]);
           await tx.query(`INSERT INTO file_bank_details (account_id, iban, holder, version, updated_at) VALUES ($1, '\\x00', '\\x00', 1, now())`, [id]);
+          // The file's keyed parts (012): one procedure and one payment.
+          await tx.query(
+            `INSERT INTO file_procedures (id, account_id, reference, kind, status, submitted_at, payload, version, updated_at) VALUES ($1, $2, $3, 'income-declaration', 'submitted', now(), '\\x00', 1, now())`,
+            [newId(), id, `D-TEST-${id.slice(0, 8).toUpperCase()}`],
+          );
+          await tx.query(`INSERT INTO file_payments (id, account_id, paid_on, status, payload, version, updated_at) VALUES ($1, $2, current_date, 'paid', '\\x00', 1, now())`, [newId(), id]);
+          // Contact and bank details (015): the cancellation code of a held change of bank details.
+          const change = newId();
+          await tx.query(`INSERT INTO file_events (id, account_id, type, payload, actor_kind, actor_id, occurred_at) VALUES ($1, $2, 'bank-details.changed', '\\x00', 'system', 'test', now())`, [change, id]);
+          await tx.query(`INSERT INTO bank_change_cancel_codes (id, account_id, event_id, code_mac, created_at, expires_at) VALUES ($1, $2, $3, '\\x00', now(), now())`, [newId(), id, change]);
         }
       });
     });
@@ -78,7 +88,7 @@ for (const backend of backends()) {
             AND (a.attname = 'account_id' OR c.relname = 'accounts')`,
       );
       const names = tables.map((r) => String(r.table)).sort();
-      for (const expected of ['account_keys', 'accounts', 'audit_log', 'authenticators', 'credentials', 'outbox', 'passkey_credentials', 'sessions']) assert.ok(names.includes(expected), expected);
+      for (const expected of ['account_keys', 'accounts', 'audit_log', 'authenticators', 'credentials', 'outbox', 'passkey_credentials', 'sessions', 'file_events', 'file_bank_details', 'file_procedures', 'file_payments']) assert.ok(names.includes(expected), expected);
       for (const { table, column } of tables as { table: string; column: string }[]) {
         const own = await citizen(t.db, alice, (tx) => tx.query(`SELECT ${column}::text AS owner FROM ${table}`));
         assert.ok(own.rows.length > 0, `${table}: alice sees her rows`);

@@ -82,13 +82,14 @@ describe('every response', () => {
     }
   });
 
-  test('is no-store unless it is a static asset, which is cached for good', async () => {
+  test('is no-store, private and varies by cookie unless it is a static asset, which is cached for good', async () => {
     const t = await appWithTestRoutes();
     try {
       for (const kind of KINDS) {
         const res = await t.app.inject(kind.request);
-        const expected = kind.static ? 'public, max-age=31536000, immutable' : 'no-store';
+        const expected = kind.static ? 'public, max-age=31536000, immutable' : 'no-store, private';
         assert.equal(res.headers['cache-control'], expected, kind.name);
+        if (!kind.static) assert.match(String(res.headers.vary), /\bCookie\b/, kind.name);
       }
     } finally {
       await t.close();
@@ -100,7 +101,8 @@ describe('every response', () => {
     try {
       t.app.get('/test/cacheable', async (_request, reply) => reply.header('cache-control', 'public, max-age=600').send('personal'));
       const res = await t.app.inject({ url: '/test/cacheable' });
-      assert.equal(res.headers['cache-control'], 'no-store');
+      assert.equal(res.headers['cache-control'], 'no-store, private');
+      assert.match(String(res.headers.vary), /\bCookie\b/);
     } finally {
       await t.close();
     }

@@ -100,12 +100,12 @@ for (const backend of backends()) {
       );
       const bobs = await system(t.db, 'test', (tx) => readEvents(tx, ring, bob));
       assert.equal(bobs.length, 1);
-      assert.equal((await system(t.db, 'test', (tx) => readBankDetails(tx, ring, bob)))?.holder, 'Bob');
+      assert.equal((await system(t.db, 'test', (tx) => readBankDetails(tx, ring, bob, new Date())))?.holder, 'Bob');
     });
 
     test("a citizen reads nothing of another account's events or bank details", async () => {
       assert.deepEqual(await citizen(t.db, alice, (tx) => readEvents(tx, ring, bob)), []);
-      assert.equal(await citizen(t.db, alice, (tx) => readBankDetails(tx, ring, bob)), null);
+      assert.equal(await citizen(t.db, alice, (tx) => readBankDetails(tx, ring, bob, new Date())), null);
       const raw = await citizen(t.db, alice, (tx) => tx.query(`SELECT id FROM file_events WHERE account_id = $1 UNION ALL SELECT account_id FROM file_bank_details WHERE account_id = $1`, [bob]));
       assert.equal(raw.rows.length, 0);
       const updated = await citizen(t.db, alice, (tx) => tx.query(`UPDATE file_bank_details SET version = version + 1 WHERE account_id = $1`, [bob]));

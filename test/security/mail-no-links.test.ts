@@ -18,6 +18,10 @@ const samples: { [K in MailTemplateName]: MailTemplates[K] } = {
   'password-changed': { at: '2026-11-23T13:05:00Z', browser: 'Safari 17', os: null, via: 'recovery' },
   'authenticator-changed': { at: '2026-11-23T13:05:00Z', browser: 'Chrome 131', os: 'Android 14', kind: 'device', change: 'removed' },
   'approval-denied': { reason: 'denied', at: '2026-11-23T13:05:00Z', browser: 'Firefox 128', os: 'Windows 11', place: null },
+  'contact-email-code': { code: '042917', requestedAt: '2026-11-23T13:00:00Z', expiresAt: '2026-11-23T13:15:00Z', browser: 'Firefox 128', os: 'Linux' },
+  'contact-email-changed': { at: '2026-11-23T13:05:00Z', newAddress: 'c***@e***.fr', browser: 'Firefox 128', os: 'Linux' },
+  'bank-details-changed': { at: '2026-11-23T13:05:00Z', maskedIban: 'FR76 **** **** **** **** ***0 189', previousMaskedIban: 'FR14 **** **** **** **** ***2 606', effectiveAt: '2026-11-26T13:05:00Z', cancelCode: 'ABCDE-FGH23', browser: null, os: null },
+  'bank-details-change-cancelled': { at: '2026-11-24T10:00:00Z', changedAt: '2026-11-23T13:05:00Z', cancelledMaskedIban: 'FR76 **** **** **** **** ***0 189', keptMaskedIban: null, via: 'account' },
 };
 
 const LINKS: [string, RegExp][] = [

@@ -51,7 +51,7 @@ onEachBackend('passkey challenge replay', ({ t }) => {
     const attacker = new Browser(t);
     await attacker.get('/login');
     const res = await postJson(attacker, `/login/passkey/${flow}`, { method: 'passkey', credential: authenticator.get(options) });
-    assert.equal(res.statusCode, 409, 'the flow is bound to the browser that started it');
+    assert.equal(res.statusCode, 404, 'the flow is bound to the browser that started it, and answers as an unknown one');
   });
 
   test('an assertion without a CSRF token is refused before anything is checked', async () => {

@@ -18,6 +18,10 @@ const hostile: { [K in MailTemplateName]: MailTemplates[K] } = {
   'password-changed': { at: '2026-11-23T13:05:00Z', browser: HOSTILE, os: HOSTILE, via: 'change' },
   'authenticator-changed': { at: '2026-11-23T13:05:00Z', browser: HOSTILE, os: HOSTILE, kind: 'passkey', change: 'added' },
   'approval-denied': { reason: 'mismatch', at: '2026-11-23T13:05:00Z', browser: HOSTILE, os: HOSTILE, place: HOSTILE },
+  'contact-email-code': { code: '123456', requestedAt: '2026-11-23T13:00:00Z', expiresAt: '2026-11-23T13:15:00Z', browser: HOSTILE, os: HOSTILE },
+  'contact-email-changed': { at: '2026-11-23T13:05:00Z', newAddress: HOSTILE, browser: HOSTILE, os: HOSTILE },
+  'bank-details-changed': { at: '2026-11-23T13:05:00Z', maskedIban: HOSTILE, previousMaskedIban: HOSTILE, effectiveAt: '2026-11-26T13:05:00Z', cancelCode: 'ABCDE-FGH23', browser: HOSTILE, os: HOSTILE },
+  'bank-details-change-cancelled': { at: '2026-11-24T10:00:00Z', changedAt: '2026-11-23T13:05:00Z', cancelledMaskedIban: HOSTILE, keptMaskedIban: HOSTILE, via: 'code' },
 };
 
 /** The parameters a mail shows as they are (the others are dates and choices, shown reworded). */
@@ -28,6 +32,10 @@ const shownAsIs: { [K in MailTemplateName]: readonly (keyof MailTemplates[K])[] 
   'password-changed': ['browser', 'os'],
   'authenticator-changed': ['browser', 'os'],
   'approval-denied': ['browser', 'os', 'place'],
+  'contact-email-code': ['code', 'browser', 'os'],
+  'contact-email-changed': ['newAddress', 'browser', 'os'],
+  'bank-details-changed': ['maskedIban', 'previousMaskedIban', 'cancelCode', 'browser', 'os'],
+  'bank-details-change-cancelled': ['cancelledMaskedIban', 'keptMaskedIban'],
 };
 
 const render = (name: MailTemplateName, locale: 'fr' | 'en') => renderStored(name, locale, hostile[name], site);

@@ -14,6 +14,7 @@ const session = (o: { level: Level; authTime: string; sensitiveFrom?: string; em
   authTime: at(o.authTime),
   sensitiveFrom: o.sensitiveFrom ? at(o.sensitiveFrom) : null,
   emailCodeAt: o.emailCodeAt ? at(o.emailCodeAt) : null,
+  loginNirIndex: new Uint8Array(32),
   createdAt: at(o.authTime),
   lastSeenAt: at(o.authTime),
   expiresAt: at('2026-11-24T00:00:00Z'),

@@ -5,7 +5,9 @@ import { endOtherSessions, rotateSessionToken } from '../../auth/sessions.ts';
 import { removeCoolingOff } from '../../auth/authenticators.ts';
 import { checkSessionPassword } from '../../auth/methods/session-password.ts';
 import type { ThrottleVerdict } from '../../auth/throttle.ts';
-import { citizen, system } from '../../db/contexts.ts';
+import type { FastifyRequest } from 'fastify';
+import { system } from '../../db/contexts.ts';
+import { citizenRequest } from '../../isolation/citizen-request.ts';
 import { queuePasswordChangedMail } from '../../mail/password-changed.ts';
 import type { MailLocale } from '../../mail/templates/types.ts';
 import type { ClientInfo } from '../../web/client.ts';
@@ -38,6 +40,8 @@ export interface ChangePasswordInput {
   requestId: string;
   /** The browser carries the account's mark (device cookie): its guesses use its own counter, as at login. */
   knownBrowser: boolean;
+  /** The request whose session asks: the change runs through citizenRequest (identity tripwire). */
+  request: FastifyRequest;
 }
 
 /**
@@ -75,7 +79,7 @@ export async function changePassword(deps: AccountDeps, input: ChangePasswordInp
     if (ended > 0) await audit(tx, clock, { type: 'flows.ended', accountId, requestId: input.requestId, payload: { count: ended, reason: 'password-changed' } });
     return rotateSessionToken(tx, input.sessionId);
   });
-  const changed = await citizen(db, accountId, async (tx): Promise<ChangePasswordResult> => {
+  const changed = await citizenRequest(deps, input.request, async (tx): Promise<ChangePasswordResult> => {
     if (!(await sessionStillLive(tx, input.sessionId))) return { ok: false, reason: 'session-ended' };
     await setPasswordHash(tx, clock, accountId, hash);
     await removeCoolingOff(tx, deps, { accountId, locale: input.locale, client: input.client, requestId: input.requestId });

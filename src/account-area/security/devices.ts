@@ -3,7 +3,7 @@ import type { AuthDeps } from '../../auth/auth-deps.ts';
 import { sendPhonePage } from '../../auth/flows/device/phone-view.ts';
 import { registerDevice } from '../../auth/methods/device-key.ts';
 import { ensureEnrolmentAllowed } from '../../auth/sensitive.ts';
-import { citizen } from '../../db/contexts.ts';
+import { citizenRequest } from '../../isolation/citizen-request.ts';
 import { clientOf } from '../../web/client.ts';
 import { field } from '../../web/forms.ts';
 import { localeOf, t } from '../../web/i18n.ts';
@@ -33,7 +33,7 @@ export async function deviceEnrolmentRoutes(app: FastifyInstance, deps: AuthDeps
     const gate = await ensureEnrolmentAllowed(deps, request, reply, session, '/device');
     if (!gate.allowed) return reply;
     const client = clientOf(request);
-    const added = await citizen(deps.db, session.accountId, (tx) =>
+    const added = await citizenRequest(deps, request, (tx) =>
       registerDevice(tx, deps, {
         accountId: session.accountId,
         name,

@@ -5,7 +5,9 @@ import { createFlow, endFlow, loadFlow, setFlowChallenge, takeFlowChallenge } fr
 import { accountPasskeys, registrationOptions, storePasskey, verifyRegistration } from '../../auth/methods/passkey.ts';
 import type { Session } from '../../auth/sessions.ts';
 import { audit } from '../../audit/log.ts';
-import { citizen, system } from '../../db/contexts.ts';
+import type { FastifyRequest } from 'fastify';
+import { system } from '../../db/contexts.ts';
+import { citizenRequest } from '../../isolation/citizen-request.ts';
 import type { ClientInfo } from '../../web/client.ts';
 import type { Locale } from '../../web/i18n.ts';
 
@@ -31,10 +33,10 @@ export function passkeyName(raw: string): { ok: true; name: string } | { ok: fal
 
 export async function startEnrolment(
   deps: AuthDeps,
-  o: { session: Session; csrfBinding: string; label: string },
+  o: { session: Session; request: FastifyRequest; csrfBinding: string; label: string },
 ): Promise<{ flowId: string; options: PublicKeyCredentialCreationOptionsJSON }> {
   const { accountId } = o.session;
-  const existing = await citizen(deps.db, accountId, (tx) => accountPasskeys(tx, accountId));
+  const existing = await citizenRequest(deps, o.request, (tx) => accountPasskeys(tx, accountId));
   const options = await registrationOptions(deps.webauthn, { macKey: deps.ring.macKey, accountId, label: o.label, existing });
   // Flows are the login machinery's, out of the citizen role's reach: the system context.
   const flowId = await system(deps.db, 'passkey-enrolment', async (tx) => {
@@ -59,6 +61,7 @@ export async function finishEnrolment(
   deps: AuthDeps,
   o: {
     session: Session;
+    request: FastifyRequest;
     fromStrongSession: boolean;
     flowId: string;
     csrfBinding: string;
@@ -82,7 +85,7 @@ export async function finishEnrolment(
     return taken;
   });
   const fail = async (reason: 'flow' | 'invalid' | 'duplicate'): Promise<EnrolmentResult> => {
-    await citizen(deps.db, accountId, (tx) =>
+    await citizenRequest(deps, o.request, (tx) =>
       audit(tx, clock, { type: 'method.failed', accountId, requestId: o.requestId, payload: { flowId: o.flowId, method: 'passkey', reason: `enrolment-${reason}` } }),
     );
     return { ok: false, reason };
@@ -95,7 +98,7 @@ export async function finishEnrolment(
   // The credential id is unique across accounts; the citizen role cannot see another
   // account's row, so the check is the constraint itself, reported as a duplicate.
   try {
-    const id = await citizen(deps.db, accountId, async (tx) => {
+    const id = await citizenRequest(deps, o.request, async (tx) => {
       const existing = await tx.query(`SELECT 1 FROM passkey_credentials WHERE credential_id = $1`, [verified.credentialId]);
       if (existing.rows.length > 0) return null;
       const added = await addAuthenticator(tx, deps, {

@@ -72,7 +72,7 @@ export async function passkeyEnrolmentRoutes(app: FastifyInstance, deps: AuthDep
     if ('answered' in admission) return admission.answered;
     const { locale, session } = admission;
     const label = t(locale, 'passkey.userLabel', { service: siteOf(request).serviceName });
-    const started = await startEnrolment(deps, { session, csrfBinding: csrfBinding(request, reply), label });
+    const started = await startEnrolment(deps, { session, request, csrfBinding: csrfBinding(request, reply), label });
     return reply.send({ flow: started.flowId, options: started.options });
   });
 
@@ -84,6 +84,7 @@ export async function passkeyEnrolmentRoutes(app: FastifyInstance, deps: AuthDep
     if (!response) return sendJsonError(reply, 400, 'bad_request', t(locale, 'passkey.new.failed'));
     const result = await finishEnrolment(deps, {
       session,
+      request,
       fromStrongSession: admission.fromStrongSession,
       flowId: jsonField(request, 'flow', 40),
       csrfBinding: csrfBinding(request, reply),

@@ -4,13 +4,15 @@ import { readNewPassword } from '../../auth/flows/new-password.ts';
 import { isKnownBrowser } from '../../auth/known-browsers.ts';
 import { clearSessionCookie, forgetSession, setSessionCookie } from '../../auth/session-plugin.ts';
 import { endOtherSessions, type Session } from '../../auth/sessions.ts';
-import { citizen } from '../../db/contexts.ts';
+import { carries, citizenRequest } from '../../isolation/citizen-request.ts';
 import { formatTime } from '../../time-format.ts';
 import { clientOf } from '../../web/client.ts';
 import { alert, field } from '../../web/forms.ts';
 import type { SafeHtml } from '../../web/html.ts';
 import { localeOf, t } from '../../web/i18n.ts';
-import { sendPage } from '../../web/layout.ts';
+import { sendAccountPage } from '../account-page.ts';
+import { loginHistory } from './login-history.ts';
+import { loginHistorySection } from './login-history-view.ts';
 import type { AccountDeps } from '../account-deps.ts';
 import { changePassword } from './change-password.ts';
 import { authenticatorsSection } from './authenticators-view.ts';
@@ -18,7 +20,7 @@ import { authenticatorOf, listAuthenticators, removeAuthenticator } from '../../
 import { ensureFreshEmailCode, ensureSensitive } from '../../auth/sensitive.ts';
 import { recoveryCodesLeft } from '../../auth/methods/recovery-codes.ts';
 import { UUID } from '../../db/contexts.ts';
-import { endMyOtherSessions, listSessions } from './sessions-list.ts';
+import { endMyOtherSessions, endMySession, listSessions } from './sessions-list.ts';
 import { isSecurityNotice, securityPage, type PasswordErrors } from './views.ts';
 
 const PAGE = '/account/security';
@@ -34,13 +36,32 @@ export async function securityRoutes(app: FastifyInstance, deps: AccountDeps): P
     o: { status?: number; passwordAlert?: SafeHtml; passwordErrors?: PasswordErrors; strongAlert?: SafeHtml } = {},
   ): Promise<FastifyReply> {
     const locale = localeOf(request);
-    const [sessions, authenticators, recoveryCodes] = await citizen(deps.db, session.accountId, (tx) =>
-      Promise.all([listSessions(tx, deps, session.accountId, session.id), listAuthenticators(tx, deps.ring, session.accountId), recoveryCodesLeft(tx, session.accountId)]),
+    const now = clock.now();
+    const [sessions, authenticators, recoveryCodes, history] = await citizenRequest(deps, request, (tx) =>
+      Promise.all([
+        listSessions(tx, deps, session.accountId, session.id),
+        listAuthenticators(tx, deps.ring, session.accountId),
+        recoveryCodesLeft(tx, session.accountId),
+        loginHistory(tx, deps, session.accountId, now),
+      ]),
     );
+    // All read in the proven session's own context (RLS): its account is the data's.
+    carries(request, session.accountId);
     const done = (request.query as Record<string, unknown> | undefined)?.done;
-    const strong = authenticatorsSection({ request, reply, locale, timeZone, now: clock.now(), authenticators, recoveryCodesLeft: recoveryCodes });
-    const main = securityPage({ request, reply, locale, timeZone, sessions, strong, freshCodeMinutes: Math.round(deps.policy.stepUpMaxAge / 60), notice: isSecurityNotice(done) ? done : undefined, ...o });
-    return sendPage(reply, { request, locale, title: t(locale, 'security.title'), main, status: o.status });
+    const strong = authenticatorsSection({ request, reply, locale, timeZone, now, authenticators, recoveryCodesLeft: recoveryCodes });
+    const main = securityPage({
+      request,
+      reply,
+      locale,
+      timeZone,
+      sessions,
+      strong,
+      history: loginHistorySection(locale, timeZone, history),
+      freshCodeMinutes: Math.round(deps.policy.stepUpMaxAge / 60),
+      notice: isSecurityNotice(done) ? done : undefined,
+      ...o,
+    });
+    return sendAccountPage(reply, { request, title: t(locale, 'security.title'), current: 'security', main, status: o.status });
   }
 
   /** The session ended while the request ran (another tab, another device): like requireSession. */
@@ -72,6 +93,7 @@ export async function securityRoutes(app: FastifyInstance, deps: AccountDeps): P
       locale,
       requestId: request.id,
       knownBrowser: isKnownBrowser(request, deps.ring.macKey, session.accountId),
+      request,
     });
     if (result.ok) {
       if (result.token) setSessionCookie(reply, result.token, deps.policy);
@@ -108,14 +130,14 @@ export async function securityRoutes(app: FastifyInstance, deps: AccountDeps): P
     const { id } = request.params;
     const locale = localeOf(request);
     if (!UUID.test(id)) return show(request, reply, session, { status: 404, strongAlert: alert('error', t(locale, 'strong.notFound')) });
-    const target = await citizen(deps.db, session.accountId, (tx) => authenticatorOf(tx, session.accountId, id));
+    const target = await citizenRequest(deps, request, (tx) => authenticatorOf(tx, session.accountId, id));
     // One still cooling off (perhaps added by whoever phished the password and a code) gives
     // no step-up: its owner removes it with a fresh email code, and the other sessions end.
     const coolingOff = target !== null && target.sensitiveFrom.getTime() > clock.now().getTime();
     const returnTo = `${PAGE}/authenticators/${id}/remove`;
     const allowed = coolingOff ? await ensureFreshEmailCode(deps, request, reply, session, returnTo) : await ensureSensitive(deps, request, reply, session, returnTo);
     if (!allowed) return reply;
-    const removed = await citizen(deps.db, session.accountId, async (tx) => {
+    const removed = await citizenRequest(deps, request, async (tx) => {
       const done = await removeAuthenticator(tx, deps, { accountId: session.accountId, id, locale, client: clientOf(request), requestId: request.id });
       if (done && coolingOff) await endOtherSessions(tx, clock, session.accountId, session.id, 'authenticator-removed', request.id);
       return done;
@@ -128,7 +150,19 @@ export async function securityRoutes(app: FastifyInstance, deps: AccountDeps): P
   app.post(`${PAGE}/sessions/end-others`, async (request, reply) => {
     const session = await request.session();
     if (!session) return gone(request, reply);
-    await endMyOtherSessions(deps, { accountId: session.accountId, sessionId: session.id, requestId: request.id });
+    await citizenRequest(deps, request, (tx) => endMyOtherSessions(tx, clock, { accountId: session.accountId, sessionId: session.id, requestId: request.id }));
     return reply.redirect(`${PAGE}?done=sessions-ended`, 303);
+  });
+
+  // One other session. Another account's session, an ended one, an unknown id and this very
+  // session (that is /logout) all get the same 404.
+  app.post<{ Params: { id: string } }>(`${PAGE}/sessions/:id/end`, async (request, reply) => {
+    const session = await request.session();
+    if (!session) return gone(request, reply);
+    const { id } = request.params;
+    const ended =
+      UUID.test(id) && id !== session.id && (await citizenRequest(deps, request, (tx) => endMySession(tx, clock, { accountId: session.accountId, sessionId: session.id, target: id, requestId: request.id })));
+    if (!ended) return reply.callNotFound();
+    return reply.redirect(`${PAGE}?done=session-ended`, 303);
   });
 }

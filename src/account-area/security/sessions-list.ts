@@ -1,12 +1,11 @@
 import { accountCipher } from '../../accounts/account-keys.ts';
 import type { AuthPolicy } from '../../auth/policy.ts';
-import { endOtherSessions } from '../../auth/sessions.ts';
+import { endOtherSessions, endSession } from '../../auth/sessions.ts';
 import type { Level } from '../../auth/levels.ts';
 import type { Clock } from '../../clock.ts';
 import { DecryptionError, type FieldCipher } from '../../crypto/envelope.ts';
 import type { KeyRing } from '../../crypto/keyring.ts';
-import { citizen, type Tx } from '../../db/contexts.ts';
-import type { Database } from '../../db/database.ts';
+import type { Tx } from '../../db/contexts.ts';
 import { describeUserAgent } from '../../web/user-agent.ts';
 
 /** One live session as the security page shows it: the browser, never the address. */
@@ -81,9 +80,16 @@ export async function sessionStillLive(tx: Tx, sessionId: string): Promise<boole
 }
 
 /** "Déconnecter mes autres sessions": every session of the account but this one ends. */
-export async function endMyOtherSessions(deps: { db: Database; clock: Clock }, input: { accountId: string; sessionId: string; requestId: string }): Promise<number> {
-  return citizen(deps.db, input.accountId, async (tx) => {
-    if (!(await sessionStillLive(tx, input.sessionId))) return 0;
-    return endOtherSessions(tx, deps.clock, input.accountId, input.sessionId, 'ended-by-citizen', input.requestId);
-  });
+export async function endMyOtherSessions(tx: Tx, clock: Clock, input: { accountId: string; sessionId: string; requestId: string }): Promise<number> {
+  if (!(await sessionStillLive(tx, input.sessionId))) return 0;
+  return endOtherSessions(tx, clock, input.accountId, input.sessionId, 'ended-by-citizen', input.requestId);
+}
+
+/** Ends one other live session of the account; false when there is none by that id here (RLS hides other accounts'). */
+export async function endMySession(tx: Tx, clock: Clock, input: { accountId: string; sessionId: string; target: string; requestId: string }): Promise<boolean> {
+  if (!(await sessionStillLive(tx, input.sessionId))) return false;
+  const { rows } = await tx.query(`SELECT id FROM sessions WHERE id = $1 AND account_id = $2 AND ended_at IS NULL FOR UPDATE`, [input.target, input.accountId]);
+  if (rows.length !== 1) return false;
+  await endSession(tx, clock, { id: input.target, accountId: input.accountId }, 'ended-by-citizen', input.requestId);
+  return true;
 }

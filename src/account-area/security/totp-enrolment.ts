@@ -5,7 +5,9 @@ import { confirmEnrolmentCode, newTotpSecret, storeTotpSecret } from '../../auth
 import type { Session } from '../../auth/sessions.ts';
 import { DecryptionError } from '../../crypto/envelope.ts';
 import { newId } from '../../crypto/random.ts';
-import { citizen, UUID } from '../../db/contexts.ts';
+import type { FastifyRequest } from 'fastify';
+import { UUID } from '../../db/contexts.ts';
+import { citizenRequest } from '../../isolation/citizen-request.ts';
 import type { MailLocale } from '../../mail/templates/types.ts';
 import type { ClientInfo } from '../../web/client.ts';
 import type { AccountDeps } from '../account-deps.ts';
@@ -28,13 +30,13 @@ export interface PendingApp {
 const pendingField = (sessionId: string): string => `totp-enrolment:${sessionId}`;
 
 /** A new secret for the enrolment page, and its sealed form for the page's hidden field. */
-export async function newPendingApp(deps: AccountDeps, session: Session): Promise<{ app: PendingApp; sealed: string }> {
+export async function newPendingApp(deps: AccountDeps, session: Session, request: FastifyRequest): Promise<{ app: PendingApp; sealed: string }> {
   const app: PendingApp = { secret: newTotpSecret(), enrolmentId: newId(), issuedAt: deps.clock.now() };
-  return { app, sealed: await seal(deps, session, app) };
+  return { app, sealed: await seal(deps, session, request, app) };
 }
 
-async function seal(deps: AccountDeps, session: Session, app: PendingApp): Promise<string> {
-  const cipher = await citizen(deps.db, session.accountId, (tx) => accountCipher(tx, deps.ring, session.accountId));
+async function seal(deps: AccountDeps, session: Session, request: FastifyRequest, app: PendingApp): Promise<string> {
+  const cipher = await citizenRequest(deps, request, (tx) => accountCipher(tx, deps.ring, session.accountId));
   if (!cipher) throw new Error('cannot enrol an app: the account has no data key');
   return cipher.encryptJson(pendingField(session.id), { s: app.secret, e: app.enrolmentId, t: app.issuedAt.toISOString() }).toString('base64url');
 }
@@ -43,9 +45,9 @@ async function seal(deps: AccountDeps, session: Session, app: PendingApp): Promi
  * The pending app of a posted form: null when it does not authenticate (tampered, another
  * session's or account's), is not one, or is older than a flow lives (the page has expired).
  */
-export async function openPendingApp(deps: AccountDeps, session: Session, sealed: string): Promise<PendingApp | null> {
+export async function openPendingApp(deps: AccountDeps, session: Session, request: FastifyRequest, sealed: string): Promise<PendingApp | null> {
   if (!/^[A-Za-z0-9_-]{20,800}$/.test(sealed)) return null;
-  const cipher = await citizen(deps.db, session.accountId, (tx) => accountCipher(tx, deps.ring, session.accountId));
+  const cipher = await citizenRequest(deps, request, (tx) => accountCipher(tx, deps.ring, session.accountId));
   if (!cipher) return null;
   let value: unknown;
   try {
@@ -76,12 +78,12 @@ export type EnrolResult =
  */
 export async function enrolApp(
   deps: AccountDeps,
-  o: { session: Session; app: PendingApp; name: string; code: string; fromStrongSession: boolean; locale: MailLocale; client: ClientInfo; requestId: string },
+  o: { session: Session; request: FastifyRequest; app: PendingApp; name: string; code: string; fromStrongSession: boolean; locale: MailLocale; client: ClientInfo; requestId: string },
 ): Promise<EnrolResult> {
   const { accountId } = o.session;
   const confirmed = confirmEnrolmentCode(o.app.secret, o.code, deps.clock.now());
   if (!confirmed.ok) return { ok: false, reason: confirmed.reason === 'malformed' ? 'code-malformed' : 'code-wrong' };
-  return citizen(deps.db, accountId, async (tx): Promise<EnrolResult> => {
+  return citizenRequest(deps, o.request, async (tx): Promise<EnrolResult> => {
     // Serialises two posts of one page: the second sees the first's row once it committed.
     const [, { rows: done }, cipher] = await Promise.all([
       tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('totp-enrolment:' || $1, 0))`, [accountId]),
@@ -100,7 +102,7 @@ export async function enrolApp(
 }
 
 /** A new set of recovery codes (null: the account has no app to back up). */
-export async function regenerateCodes(deps: AccountDeps, o: { session: Session; locale: MailLocale; client: ClientInfo; requestId: string }): Promise<string[] | null> {
+export async function regenerateCodes(deps: AccountDeps, o: { session: Session; request: FastifyRequest; locale: MailLocale; client: ClientInfo; requestId: string }): Promise<string[] | null> {
   const { accountId } = o.session;
-  return citizen(deps.db, accountId, (tx) => regenerateRecoveryCodes(tx, deps, { accountId, locale: o.locale, client: o.client, requestId: o.requestId }));
+  return citizenRequest(deps, o.request, (tx) => regenerateRecoveryCodes(tx, deps, { accountId, locale: o.locale, client: o.client, requestId: o.requestId }));
 }

@@ -45,7 +45,7 @@ export async function totpEnrolmentRoutes(app: FastifyInstance, deps: AccountDep
     if (!session) return gone(request, reply);
     const gate = await ensureEnrolmentAllowed(deps, request, reply, session, ENROL_PATH);
     if (!gate.allowed) return reply;
-    return showEnrol(request, reply, await newPendingApp(deps, session));
+    return showEnrol(request, reply, await newPendingApp(deps, session, request));
   });
 
   app.post(ENROL_PATH, async (request, reply) => {
@@ -61,10 +61,10 @@ export async function totpEnrolmentRoutes(app: FastifyInstance, deps: AccountDep
     const code = field(request, 'code', 20);
 
     const sealed = field(request, 'pending', 1000);
-    const pending = await openPendingApp(deps, session, sealed);
+    const pending = await openPendingApp(deps, session, request, sealed);
     if (!pending) {
       // Expired or not this session's: a new secret, said plainly (the app may hold the old one).
-      return showEnrol(request, reply, await newPendingApp(deps, session), { status: 400, name, notice: alert('error', t(locale, 'totp.enrol.failed'), t(locale, 'totp.enrol.expired')) });
+      return showEnrol(request, reply, await newPendingApp(deps, session, request), { status: 400, name, notice: alert('error', t(locale, 'totp.enrol.failed'), t(locale, 'totp.enrol.expired')) });
     }
     const refuse = (errors: EnrolErrors): Promise<FastifyReply> =>
       showEnrol(request, reply, { app: pending, sealed }, { status: 400, name, errors, notice: enrolFailed(locale) });
@@ -75,7 +75,7 @@ export async function totpEnrolmentRoutes(app: FastifyInstance, deps: AccountDep
       const checked = confirmEnrolmentCode(pending.secret, code, deps.clock.now());
       return refuse({ name: t(locale, 'totp.enrol.nameMissing'), code: checked.ok ? undefined : codeError(checked.reason) });
     }
-    const result = await enrolApp(deps, { session, app: pending, name, code, fromStrongSession: gate.fromStrongSession, locale, client: clientOf(request), requestId: request.id });
+    const result = await enrolApp(deps, { session, request, app: pending, name, code, fromStrongSession: gate.fromStrongSession, locale, client: clientOf(request), requestId: request.id });
     if (!result.ok) {
       if (result.reason === 'already-added') return reply.redirect('/account/security', 303);
       return refuse({ code: codeError(result.reason) });
@@ -89,7 +89,7 @@ export async function totpEnrolmentRoutes(app: FastifyInstance, deps: AccountDep
     if (!session) return gone(request, reply);
     if (!(await ensureSensitive(deps, request, reply, session, REGENERATE_PATH))) return reply;
     const locale = localeOf(request);
-    const codes = await regenerateCodes(deps, { session, locale, client: clientOf(request), requestId: request.id });
+    const codes = await regenerateCodes(deps, { session, request, locale, client: clientOf(request), requestId: request.id });
     if (!codes) return reply.redirect('/account/security', 303);
     return sendPage(reply, { request, locale, title: t(locale, 'totp.codes.title'), main: codesPage({ locale, timeZone: deps.timeZone, codes }) });
   });

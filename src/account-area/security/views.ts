@@ -6,12 +6,14 @@ import { csrfField } from '../../web/csrf.ts';
 import { alert, input } from '../../web/forms.ts';
 import { html, type SafeHtml } from '../../web/html.ts';
 import { t, type Locale, type MessageKey } from '../../web/i18n.ts';
+import { table } from '../../web/table.ts';
 import type { SessionSummary } from './sessions-list.ts';
 
-export type SecurityNotice = 'password-changed' | 'sessions-ended' | 'authenticator-removed';
+export type SecurityNotice = 'password-changed' | 'sessions-ended' | 'session-ended' | 'authenticator-removed';
 const NOTICES: Record<SecurityNotice, MessageKey> = {
   'password-changed': 'security.password.changed',
   'sessions-ended': 'security.sessions.ended',
+  'session-ended': 'security.sessions.oneEnded',
   'authenticator-removed': 'strong.removed',
 };
 export const isSecurityNotice = (v: unknown): v is SecurityNotice => typeof v === 'string' && Object.hasOwn(NOTICES, v);
@@ -39,6 +41,8 @@ export interface SecurityPage {
   strongAlert?: SafeHtml;
   /** How recent the email code that re-authenticates a change of password must be. */
   freshCodeMinutes: number;
+  /** The last logins (login-history-view.ts). */
+  history: SafeHtml;
 }
 
 function device(locale: Locale, s: SessionSummary): string {
@@ -73,35 +77,34 @@ function sessionsSection(o: SecurityPage): SafeHtml {
   return html`<section class="fr-mb-7w" aria-labelledby="sessions-title">
   <h2 id="sessions-title">${t(locale, 'security.sessions.title')}</h2>
   <p>${t(locale, 'security.sessions.lead')}</p>
-  <div class="fr-table fr-table--no-caption">
-    <div class="fr-table__wrapper">
-      <div class="fr-table__container">
-        <div class="fr-table__content">
-          <table id="sessions">
-            <caption>${t(locale, 'security.sessions.title')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">${t(locale, 'security.sessions.device')}</th>
-                <th scope="col">${t(locale, 'security.sessions.startedAt')}</th>
-                <th scope="col">${t(locale, 'security.sessions.lastSeenAt')}</th>
-                <th scope="col">${t(locale, 'security.sessions.level')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${o.sessions.map(
+  ${table({
+    id: 'sessions',
+    caption: t(locale, 'security.sessions.title'),
+    hideCaption: true,
+    headers: [
+      t(locale, 'security.sessions.device'),
+      t(locale, 'security.sessions.startedAt'),
+      t(locale, 'security.sessions.lastSeenAt'),
+      t(locale, 'security.sessions.level'),
+      t(locale, 'security.sessions.action'),
+    ],
+    rows: o.sessions.map(
                 (s) => html`<tr${s.current ? html` aria-current="true"` : ''}>
                 <td>${device(locale, s)}${s.current ? html` <p class="fr-badge fr-badge--sm fr-badge--info fr-badge--no-icon">${t(locale, 'security.sessions.current')}</p>` : ''}</td>
                 <td>${when(s.createdAt)}</td>
                 <td>${when(s.lastSeenAt)}</td>
                 <td>${t(locale, LEVELS[s.level])}</td>
+                <td>${
+                  s.current
+                    ? ''
+                    : html`<form method="post" action="/account/security/sessions/${s.id}/end">
+                  ${csrfField(o.request, o.reply)}
+                  <button class="fr-btn fr-btn--sm fr-btn--tertiary" type="submit" title="${t(locale, 'security.sessions.endOneTitle', { device: device(locale, s) })}">${t(locale, 'security.sessions.endOne')}</button>
+                </form>`
+                }</td>
               </tr>`,
-              )}
-            </tbody>
-          </table>
-        </div>
-      </div>
-    </div>
-  </div>
+    ),
+  })}
   ${
     others > 0
       ? html`<form method="post" action="/account/security/sessions/end-others">
@@ -113,19 +116,14 @@ function sessionsSection(o: SecurityPage): SafeHtml {
 </section>`;
 }
 
-/** "Sécurité du compte": change of password, then the open sessions. */
+/** "Sécurité du compte" (inside the area's page, which gives the <h1>): strong methods, password, sessions, login history. */
 export function securityPage(o: SecurityPage): SafeHtml {
   const { locale } = o;
-  return html`<div class="fr-grid-row fr-my-7w">
-  <div class="fr-col-12 fr-col-lg-10">
-    <h1>${t(locale, 'security.title')}</h1>
-    ${o.notice ? alert('success', t(locale, NOTICES[o.notice])) : ''}
+  return html`${o.notice ? alert('success', t(locale, NOTICES[o.notice])) : ''}
     <p class="fr-text--lead">${t(locale, 'security.lead')}</p>
     ${o.strongAlert ?? ''}
     ${o.strong}
     ${passwordSection(o)}
     ${sessionsSection(o)}
-    <p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/account">${t(locale, 'account.back')}</a></p>
-  </div>
-</div>`;
+    ${o.history}`;
 }

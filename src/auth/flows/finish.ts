@@ -4,6 +4,7 @@ import { audit } from '../../audit/log.ts';
 import type { Tx } from '../../db/contexts.ts';
 import { queueMail } from '../../mail/outbox.ts';
 import type { ClientInfo } from '../../web/client.ts';
+import { foundPlace } from '../../web/place.ts';
 import type { Locale } from '../../web/i18n.ts';
 import type { AuthDeps } from '../auth-deps.ts';
 import { useAuthenticator } from '../authenticators.ts';
@@ -14,6 +15,8 @@ import { setSessionCookie } from '../session-plugin.ts';
 import { raiseSession, recordEmailCode, startSession } from '../sessions.ts';
 import { advanceFlow, endFlow, keptFormOf, withMethod, type Flow } from './flow.ts';
 import { sendKeptForm } from './kept-form.ts';
+import { assertAccessOpen } from '../../incident/access.ts';
+import { loginIdentifierOf } from '../../isolation/login-identifier.ts';
 
 /** What a flow gave once its last method was done. */
 export type Finished =
@@ -37,6 +40,8 @@ export async function finishMethod(
   o: { locale: Locale; client: ClientInfo; authenticatorId?: string },
 ): Promise<Finished | null> {
   const { clock } = deps;
+  // The kill switch, in the step's own transaction: no flow finishes while access is closed.
+  await assertAccessOpen(tx);
   const completed = withMethod(flow, method);
   const now = clock.now();
   const reached = levelOf(completed);
@@ -75,8 +80,11 @@ export async function finishMethod(
     return { kind: 'step-up', accountId, returnTo: flow.returnTo ?? '/account', keptForm, token };
   }
 
+  const loginNirIndex = await loginIdentifierOf(tx, flow.id, accountId);
+  if (!loginNirIndex) throw new Error('a login flow without a login identifier');
   const { token, session } = await startSession(tx, deps, {
     accountId,
+    loginNirIndex,
     level: reached.level,
     amr: reached.amr,
     authTime: now,
@@ -90,7 +98,7 @@ export async function finishMethod(
       accountId,
       template: 'new-browser-login',
       locale: o.locale,
-      params: { at: now.toISOString(), browser: o.client.browser, os: o.client.os, place: null },
+      params: { at: now.toISOString(), browser: o.client.browser, os: o.client.os, place: foundPlace(deps.places.find(o.client.ip), o.locale) },
     });
     await audit(tx, clock, { type: 'login.new-browser', accountId, requestId: request.id, payload: { sessionId: session.id } });
   }

@@ -3,8 +3,8 @@ import type { Tx } from '../../db/contexts.ts';
 import type { FieldCipher } from '../../crypto/envelope.ts';
 import { accountCipher } from '../../accounts/account-keys.ts';
 import { emailIndex } from '../../accounts/accounts.ts';
-import type { ChangeType } from '../catalogue.ts';
-import { readEvents, type AppliedEffect, type FileDeps } from '../events.ts';
+import type { Part } from '../catalogue.ts';
+import type { AppliedEffect, FileDeps, FileEvent } from '../events.ts';
 
 /**
  * Contact projection: the encrypted contact columns of `accounts` (email with its blind
@@ -24,13 +24,13 @@ const COLUMN = {
 
 const PARTS = Object.keys(COLUMN) as ContactPart[];
 
-function contactPart(part: ChangeType): ContactPart {
+function contactPart(part: Part): ContactPart {
   if (!(part in COLUMN)) throw new TypeError(`${part} is not a contact part`);
   return part as ContactPart;
 }
 
 /** The current value of one contact part, decrypted; null when empty or the account is not visible. */
-export async function current(tx: Tx, _deps: FileDeps, cipher: FieldCipher, accountId: string, part: ChangeType): Promise<string | null> {
+export async function current(tx: Tx, _deps: FileDeps, cipher: FieldCipher, accountId: string, part: Part, _key?: string | null): Promise<string | null> {
   const column = COLUMN[contactPart(part)];
   const { rows } = await tx.query<Record<string, Uint8Array | null>>(`SELECT ${column} FROM accounts WHERE id = $1`, [accountId]);
   const blob = rows[0]?.[column];
@@ -66,9 +66,8 @@ export async function apply(tx: Tx, deps: FileDeps, event: AppliedEffect): Promi
  * effect is its own compensating value, so folding in order undoes the cancelled change).
  * Returns how many parts differed from the projection and were corrected.
  */
-export async function rebuild(tx: Tx, deps: FileDeps, accountId: string): Promise<number> {
-  const events = await readEvents(tx, deps.ring, accountId);
-  if (events.length === 0) return 0;
+export async function rebuild(tx: Tx, deps: FileDeps, accountId: string, events: readonly FileEvent[]): Promise<number> {
+  if (!events.some((e) => e.effect.part in COLUMN)) return 0;
   const cipher = await cipherOf(tx, deps, accountId);
   const last = new Map<ContactPart, string | null>();
   for (const e of events) if (e.effect.part in COLUMN) last.set(e.effect.part as ContactPart, e.effect.value as string | null);

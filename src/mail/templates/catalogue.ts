@@ -4,6 +4,10 @@ import { authenticatorChanged, type AuthenticatorChangedParams } from './authent
 import { newBrowserLogin, type NewBrowserLoginParams } from './new-browser-login.ts';
 import { oneTimeCode, type OneTimeCodeParams } from './one-time-code.ts';
 import { passwordChanged, type PasswordChangedParams } from './password-changed.ts';
+import { bankDetailsChangeCancelled, type BankDetailsChangeCancelledParams } from './bank-details-change-cancelled.ts';
+import { bankDetailsChanged, type BankDetailsChangedParams } from './bank-details-changed.ts';
+import { contactEmailChanged, type ContactEmailChangedParams } from './contact-email-changed.ts';
+import { contactEmailCode, type ContactEmailCodeParams } from './contact-email-code.ts';
 import type { MailTemplate } from './types.ts';
 
 /** Every mail Sésame sends: template name → its parameters. */
@@ -14,6 +18,10 @@ export interface MailTemplates {
   'password-changed': PasswordChangedParams;
   'authenticator-changed': AuthenticatorChangedParams;
   'approval-denied': ApprovalDeniedParams;
+  'contact-email-code': ContactEmailCodeParams;
+  'contact-email-changed': ContactEmailChangedParams;
+  'bank-details-changed': BankDetailsChangedParams;
+  'bank-details-change-cancelled': BankDetailsChangeCancelledParams;
 }
 
 export type MailTemplateName = keyof MailTemplates;
@@ -25,6 +33,10 @@ export const templates: { readonly [K in MailTemplateName]: MailTemplate<MailTem
   'password-changed': passwordChanged,
   'authenticator-changed': authenticatorChanged,
   'approval-denied': approvalDenied,
+  'contact-email-code': contactEmailCode,
+  'contact-email-changed': contactEmailChanged,
+  'bank-details-changed': bankDetailsChanged,
+  'bank-details-change-cancelled': bankDetailsChangeCancelled,
 };
 
 export const templateNames = Object.keys(templates) as MailTemplateName[];

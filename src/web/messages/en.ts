@@ -7,6 +7,10 @@ import { deviceEn } from './device.en.ts';
 import { passkeyEn } from './passkey.en.ts';
 import { stepUpEn } from './stepup.en.ts';
 import { totpEn } from './totp.en.ts';
+import { contactEn } from './contact.en.ts';
+import { bankEn } from './bank.en.ts';
+import { isolationEn } from './isolation.en.ts';
+import { fileEn } from './file.en.ts';
 
 /** English messages, typed by the French ones: a missing key fails the typecheck. */
 export const en: Messages = {
@@ -17,7 +21,11 @@ export const en: Messages = {
   ...stepUpEn,
   ...passkeyEn,
   ...totpEn,
+  ...contactEn,
+  ...bankEn,
+  ...isolationEn,
   ...deviceEn,
+  ...fileEn,
   'layout.skipLinks': 'Quick access',
   'layout.skipToContent': 'Content',
   'layout.skipToFooter': 'Footer',

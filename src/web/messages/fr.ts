@@ -10,6 +10,10 @@ import { deviceFr } from './device.fr.ts';
 import { passkeyFr } from './passkey.fr.ts';
 import { stepUpFr } from './stepup.fr.ts';
 import { totpFr } from './totp.fr.ts';
+import { contactFr } from './contact.fr.ts';
+import { bankFr } from './bank.fr.ts';
+import { isolationFr } from './isolation.fr.ts';
+import { fileFr } from './file.fr.ts';
 
 export const fr = {
   ...loginFr,
@@ -19,7 +23,11 @@ export const fr = {
   ...stepUpFr,
   ...passkeyFr,
   ...totpFr,
+  ...contactFr,
+  ...bankFr,
+  ...isolationFr,
   ...deviceFr,
+  ...fileFr,
   'layout.skipLinks': 'Accès rapide',
   'layout.skipToContent': 'Contenu',
   'layout.skipToFooter': 'Pied de page',

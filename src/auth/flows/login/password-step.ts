@@ -7,6 +7,8 @@ import type { ClientInfo } from '../../../web/client.ts';
 import type { AuthDeps } from '../../auth-deps.ts';
 import { beginAttempt, clientKey, forgiveAttempt, knownBrowserSubject, type ThrottleVerdict } from '../../throttle.ts';
 import { createFlow } from '../flow.ts';
+import { assertAccessOpen } from '../../../incident/access.ts';
+import { recordLoginIdentifier } from '../../../isolation/login-identifier.ts';
 
 export type PasswordStepResult =
   | { ok: true; flowId: string }
@@ -38,7 +40,8 @@ export async function passwordStep(
 
   // Committed before hashing, so that other processes see the attempt while it is computed.
   const before = await system(db, 'login', async (tx) => {
-    const found = nirSubject ? await accountWithPasswordByNirIndex(tx, nirSubject) : null;
+    // The kill switch, read from the database (no cache) in the step's own transaction.
+    const [, found] = await Promise.all([assertAccessOpen(tx), nirSubject ? accountWithPasswordByNirIndex(tx, nirSubject) : null]);
     const account = found ? { id: found.id, status: found.status } : null;
     const subject = nirSubject && account && input.knownBrowser?.(account.id) ? knownBrowserSubject(ring.macKey, nirSubject) : nirSubject;
     const verdict = await beginAttempt(tx, clock, policy, subject, client);
@@ -65,6 +68,8 @@ export async function passwordStep(
     forgiveAttempt(tx, subject, client);
     if (rehash) await setPasswordHash(tx, clock, account.id, rehash);
     const flow = await createFlow(tx, clock, { kind: 'login', state: 'second-factor', accountId: account.id, csrfBinding: input.csrfBinding, ttlSeconds: policy.flowTtl, completed: ['password'] });
+    // What the citizen typed, for the session's tripwire (never the account's index: a lookup gone wrong must show).
+    if (nirSubject) recordLoginIdentifier(tx, flow.id, nirSubject);
     await audit(tx, clock, { type: 'login.password-verified', accountId: account.id, requestId: input.requestId, payload: { flowId: flow.id, rehashed: rehash !== null } });
     return { ok: true, flowId: flow.id } as const;
   });

@@ -22,7 +22,10 @@ export async function passkeyFlowRoutes(app: FastifyInstance, deps: AuthDeps): P
     }
     if (result.reason === 'flow') {
       request.log.info({ event: 'passkey-flow-refused', kind, problem: result.problem }, 'passkey flow refused');
-      return sendJsonError(reply, result.problem === 'not-found' ? 404 : 409, 'flow', t(locale, 'passkey.expired'));
+      // Another browser's or another session's flow answers as an unknown one: a 409 would tell
+      // whoever holds a stolen flow id that it exists.
+      const foreign = result.problem === 'not-found' || result.problem === 'other-browser' || result.problem === 'other-session';
+      return sendJsonError(reply, foreign ? 404 : 409, 'flow', t(locale, 'passkey.expired'));
     }
     // One answer for an unknown credential, a bad signature, another account's passkey, a
     // replayed challenge: the audit log has the reason, the client learns nothing to aim with.

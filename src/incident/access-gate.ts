@@ -1,0 +1,58 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Database } from '../db/database.ts';
+import { CANCEL_PATHS } from '../mail/templates/bank-details-changed.ts';
+import { cachedAccess } from './access-cache.ts';
+import { AccessClosedError, readAccess } from './access.ts';
+import { maintenanceBody, sendMaintenance } from './maintenance-page.ts';
+
+export interface AccessGateOptions {
+  db: Database;
+  /** How long this process may trust its copy of the flag (≤ 1 s). */
+  cacheMs: number;
+  retryAfterSeconds: number;
+}
+
+/**
+ * What keeps working while citizen access is closed: probes, metrics, static files, and what
+ * only takes access away — logging out, and cancelling a held change of bank details with the
+ * mailed code (a diverted payment is exactly what an incident may be about).
+ */
+const OPEN_EXACT = new Set(['/healthz', '/readyz', '/metrics', ...Object.values(CANCEL_PATHS)]);
+const OPEN_PREFIXES = ['/dsfr/', '/assets/'];
+
+export function passesClosedAccess(request: FastifyRequest): boolean {
+  const path = request.url.split('?', 1)[0] ?? '';
+  if (OPEN_EXACT.has(path) || OPEN_PREFIXES.some((p) => path.startsWith(p))) return true;
+  return request.method === 'POST' && path === '/logout';
+}
+
+/**
+ * The kill switch at the door: while access is closed, every other path (the home page, login,
+ * activation, recovery, step-up, device approval, confirmation, the account area, and any
+ * page added later) answers the maintenance page before any handler, session lookup or body
+ * parsing runs. An allow-list, so that a new citizen page is closed by default.
+ */
+export const accessGate = fp(
+  async (app: FastifyInstance, options: AccessGateOptions) => {
+    app.addHook('onRequest', async (request, reply) => {
+      if (passesClosedAccess(request)) return;
+      const state = await cachedAccess(options.db, options.cacheMs, readAccess);
+      if (state.open) return;
+      return sendMaintenance(request, reply, options.retryAfterSeconds);
+    });
+
+    // A step that found the flag closed itself (AccessClosedError: the login's steps read it
+    // without a cache) answers the same page rather than a generic error.
+    const refused = new WeakSet<FastifyRequest>();
+    app.addHook('onError', async (request, _reply, error) => {
+      if (error instanceof AccessClosedError) refused.add(request);
+    });
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (!refused.has(request) || reply.statusCode !== 503) return payload;
+      refused.delete(request);
+      return maintenanceBody(request, reply, options.retryAfterSeconds);
+    });
+  },
+  { name: 'sesame-access-gate' },
+);
