@@ -54,7 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
   await app.register(securityHeaders, { production });
-  await app.register(httpMetrics);
+  await app.register(httpMetrics, { token: deps.config.metricsToken });
   await app.register(i18nPlugin);
   await app.register(errorPages);
   // Before every other hook and route: the kill switch answers first, the tripwire checks last.

@@ -42,6 +42,10 @@ export interface Config {
   isolation: IsolationSettings;
   /** A change of bank details takes effect this long after it is made; until then payments go to the previous IBAN and the change can be cancelled. */
   bankHoldSeconds: number;
+  /** Bearer token /metrics asks for; null: open (development only). */
+  metricsToken: string | null;
+  /** Who answers for personal data (GDPR Art. 33(3)(b), 34): named in incident notices and the breach report. */
+  dataProtection: { controller: string; dpoName: string; dpoEmail: string | null; dpoPostalAddress: string | null; dpoPhone: string | null };
 }
 
 export class ConfigError extends Error {
@@ -75,6 +79,12 @@ const schema = z.object({
   SESAME_WEBAUTHN_RP_ID: optional.pipe(z.string().regex(/^[a-z0-9.-]+$/, 'must be a host name such as compte.example.fr').optional()),
   SESAME_BANK_HOLD_SECONDS: optional.pipe(z.string().regex(/^\d+$/, 'must be a whole number of seconds').transform(Number).pipe(z.number().int().min(1)).optional()),
   SESAME_GEOIP_DB: optional,
+  SESAME_METRICS_TOKEN: optional.pipe(z.string().min(32, 'must be at least 32 characters').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional()),
+  SESAME_CONTROLLER_NAME: optional.pipe(z.string().max(200).regex(/^[^\p{Cc}]*$/u, 'must be one line').optional()),
+  SESAME_DPO_NAME: optional.pipe(z.string().max(200).regex(/^[^\p{Cc}]*$/u, 'must be one line').optional()),
+  SESAME_DPO_EMAIL: optional.pipe(z.email().max(254).optional()),
+  SESAME_DPO_POSTAL_ADDRESS: optional.pipe(z.string().max(500).optional()),
+  SESAME_DPO_PHONE: optional.pipe(z.string().regex(/^\+?[0-9 .()-]{6,30}$/, 'must be a telephone number').optional()),
   SESAME_TIME_ZONE: optional.refine((v) => v === undefined || validTimeZone(v), 'must be an IANA time zone such as Europe/Paris'),
 });
 
@@ -113,6 +123,7 @@ export function loadConfig(
     if (!e.SESAME_KEYS_FILE) throw new ConfigError('SESAME_KEYS_FILE: required in production (keys are never generated there)');
     if (!e.SESAME_PUBLIC_URL?.startsWith('https://')) throw new ConfigError('SESAME_PUBLIC_URL: must be an https:// URL in production');
     if (!e.SMTP_URL && purpose === 'server') throw new ConfigError('SMTP_URL: required in production (mail is never written to files there)');
+    if (!e.SESAME_METRICS_TOKEN && purpose === 'server') throw new ConfigError('SESAME_METRICS_TOKEN: required in production (/metrics is not for everyone)');
   }
   const auth = authPolicyFromEnv(env);
   if (!('policy' in auth)) throw new ConfigError(`${auth.variable}: ${auth.message}`);
@@ -146,5 +157,13 @@ export function loadConfig(
     auth: auth.policy,
     isolation: isolation.settings,
     bankHoldSeconds: e.SESAME_BANK_HOLD_SECONDS ?? 3 * 24 * 3600,
+    metricsToken: e.SESAME_METRICS_TOKEN ?? null,
+    dataProtection: {
+      controller: e.SESAME_CONTROLLER_NAME ?? serviceName,
+      dpoName: e.SESAME_DPO_NAME ?? `Délégué à la protection des données de ${serviceName}`,
+      dpoEmail: e.SESAME_DPO_EMAIL ?? null,
+      dpoPostalAddress: e.SESAME_DPO_POSTAL_ADDRESS ?? null,
+      dpoPhone: e.SESAME_DPO_PHONE ?? null,
+    },
   };
 }

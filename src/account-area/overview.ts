@@ -9,6 +9,7 @@ import { carries, citizenRequest } from '../isolation/citizen-request.ts';
 import { formatDateTime } from '../time-format.ts';
 import { csrfField } from '../web/csrf.ts';
 import { html, type SafeHtml } from '../web/html.ts';
+import { tile } from '../web/tile.ts';
 import { localeOf, t, type Locale } from '../web/i18n.ts';
 import type { AccountDeps } from './account-deps.ts';
 import { ACCOUNT_SECTIONS, sendAccountPage } from './account-page.ts';
@@ -120,18 +121,7 @@ function sectionsNav(locale: Locale): SafeHtml {
   return html`<section class="fr-mb-5w" aria-labelledby="sections-title">
   <h2 id="sections-title">${t(locale, 'overview.sections.title')}</h2>
   <div class="fr-grid-row fr-grid-row--gutters">
-    ${ACCOUNT_SECTIONS.filter((s) => s.id !== 'overview').map(
-      (s) => html`<div class="fr-col-12 fr-col-md-4">
-      <div class="fr-tile fr-tile--sm fr-enlarge-link">
-        <div class="fr-tile__body">
-          <div class="fr-tile__content">
-            <h3 class="fr-tile__title"><a href="${s.href}">${t(locale, s.label)}</a></h3>
-            <p class="fr-tile__detail">${t(locale, SECTION_ABOUT[s.id])}</p>
-          </div>
-        </div>
-      </div>
-    </div>`,
-    )}
+    ${ACCOUNT_SECTIONS.filter((s) => s.id !== 'overview').map((s) => tile({ href: s.href, title: t(locale, s.label), detail: t(locale, SECTION_ABOUT[s.id]), small: true }))}
   </div>
 </section>`;
 }

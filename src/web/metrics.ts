@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -20,7 +21,7 @@ export const routeLabel = (url: string | undefined, is404: boolean): string => (
 
 /** Counts and times every request (shared hooks, so routes in every area are measured). */
 export const httpMetrics = fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, options: { token: string | null }) => {
     const registry = new Registry();
     const requests = new Counter({
       name: 'http_requests_total',
@@ -44,8 +45,16 @@ export const httpMetrics = fp(
       duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     });
 
-    // Served like any route: keep it off the Internet at the reverse proxy.
-    app.get('/metrics', { config: { json: true } }, async (_request, reply) => {
+    // Counts tell an outsider how an incident is going (violations, failures): with a token
+    // configured (required in production), only the scraper that presents it reads them.
+    const expected = options.token === null ? null : createHash('sha256').update(options.token).digest();
+    app.get('/metrics', { config: { json: true } }, async (request, reply) => {
+      if (expected !== null) {
+        const given = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+        if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
+          return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').send({ error: 'unauthorized' });
+        }
+      }
       const text = (await processMetrics().metrics()) + (await registry.metrics());
       return reply.type(registry.contentType).send(text);
     });

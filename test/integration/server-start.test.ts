@@ -59,6 +59,7 @@ test('production refuses to start without its key file, and never generates one'
     SESAME_DATA_DIR: path.join(dir, 'prod'),
     SESAME_KEYS_FILE: path.join(dir, 'prod', 'absent-keys.json'),
     SESAME_PUBLIC_URL: 'https://sesame.example.gouv.fr',
+    SESAME_METRICS_TOKEN: 'metrics-scraper-token-0123456789abcdef',
     SMTP_URL: 'smtp://127.0.0.1:2525',
     LOG_LEVEL: 'silent',
   };

@@ -268,6 +268,24 @@ describe('metrics', () => {
       await b.close();
     }
   });
+
+  test('with a token configured, only the scraper that presents it reads them', async () => {
+    const token = 'metrics-scraper-token-0123456789abcdef';
+    const t = await testApp({ db, env: { SESAME_METRICS_TOKEN: token } });
+    try {
+      for (const authorization of [undefined, 'Bearer wrong-token', `Basic ${token}`, `Bearer ${token}x`]) {
+        const res = await t.app.inject({ url: '/metrics', headers: authorization ? { authorization } : {} });
+        assert.equal(res.statusCode, 401, String(authorization));
+        assert.equal(res.headers['www-authenticate'], 'Bearer realm="metrics"');
+        assert.doesNotMatch(res.body, /http_requests_total/);
+      }
+      const ok = await t.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${token}` } });
+      assert.equal(ok.statusCode, 200);
+      assert.match(ok.body, /http_requests_total/);
+    } finally {
+      await t.close();
+    }
+  });
 });
 
 describe('logs', () => {

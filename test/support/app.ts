@@ -14,6 +14,7 @@ export const PRODUCTION_ENV: Readonly<Record<string, string>> = {
   SESAME_ENV: 'production',
   SESAME_KEYS_FILE: '/nonexistent/sesame-test-keys.json',
   SESAME_PUBLIC_URL: 'https://sesame.test',
+  SESAME_METRICS_TOKEN: 'metrics-scraper-token-0123456789abcdef',
   SMTP_URL: 'smtp://127.0.0.1:2525',
 };
 

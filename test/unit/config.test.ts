@@ -6,6 +6,7 @@ const prod = {
   SESAME_ENV: 'production',
   SESAME_KEYS_FILE: '/run/secrets/sesame-keys.json',
   SESAME_PUBLIC_URL: 'https://sesame.example.gouv.fr',
+  SESAME_METRICS_TOKEN: 'metrics-scraper-token-0123456789abcdef',
   SMTP_URL: 'smtp://mail.internal:25',
 };
 
@@ -30,6 +31,7 @@ for (const [missing, message] of [
   ['SESAME_KEYS_FILE', /^SESAME_KEYS_FILE: required in production/],
   ['SMTP_URL', /^SMTP_URL: required in production/],
   ['SESAME_PUBLIC_URL', /^SESAME_PUBLIC_URL: must be an https/],
+  ['SESAME_METRICS_TOKEN', /^SESAME_METRICS_TOKEN: required in production/],
 ] as const) {
   test(`production refuses to start without ${missing}`, () => {
     assert.throws(() => loadConfig({ ...prod, [missing]: '' }), (e: Error) => e instanceof ConfigError && message.test(e.message));

@@ -1,7 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import { audit } from '../../audit/log.ts';
-import { endFlow, type Flow } from '../../auth/flows/flow.ts';
-import { CODE_PATTERN, nextSendAt, normaliseCode, type CodeDeps, type VerifyRefusal } from '../../auth/methods/email-code.ts';
+import type { Flow } from '../../auth/flows/flow.ts';
+import { nextSendAt, verifyFlowCode, type CodeDeps, type VerifyRefusal } from '../../auth/methods/email-code.ts';
 import { hmac } from '../../crypto/mac.ts';
 import type { KeyRing } from '../../crypto/keyring.ts';
 import { newId, randomDigits } from '../../crypto/random.ts';
@@ -78,48 +77,6 @@ export async function sendEmailChangeCode(
  * Checks a code for a locked email-change flow; the flow is over (`exhausted`) after the
  * policy's number of wrong entries, across every code it was sent.
  */
-export async function verifyEmailChangeCode(
-  tx: Tx,
-  deps: CodeDeps,
-  flow: Flow,
-  input: string,
-  requestId: string,
-): Promise<{ ok: true } | { ok: false; reason: VerifyRefusal; remaining: number }> {
-  const { ring, clock, policy } = deps;
-  const code = normaliseCode(input);
-  if (!CODE_PATTERN.test(code)) return { ok: false, reason: 'malformed', remaining: policy.codeMaxAttempts - flow.codeFailures };
-
-  // Raised before comparing, guarded by the limit; the code is read in the same round trip.
-  const [{ rows: raised }, { rows }] = await Promise.all([
-    tx.query<{ code_failures: number }>(`UPDATE auth_flows SET code_failures = code_failures + 1 WHERE id = $1 AND code_failures < $2 RETURNING code_failures`, [flow.id, policy.codeMaxAttempts]),
-    tx.query<{ id: string; code_mac: Uint8Array; expires_at: Date }>(
-      `SELECT id, code_mac, expires_at FROM one_time_codes WHERE flow_id = $1 AND used_at IS NULL AND revoked_at IS NULL ORDER BY sent_at DESC LIMIT 1`,
-      [flow.id],
-    ),
-  ]);
-  const failures = raised[0]?.code_failures;
-  if (failures === undefined) {
-    await endFlow(tx, clock, flow.id, 'failed');
-    return { ok: false, reason: 'exhausted', remaining: 0 };
-  }
-  const now = clock.now();
-  const current = rows[0];
-  const matches = current !== undefined && timingSafeEqual(Buffer.from(current.code_mac), codeMac(ring, flow.id, code));
-  const fresh = current !== undefined && current.expires_at.getTime() > now.getTime();
-  if (matches && fresh) {
-    // Consumed only if still unused (a racing submission loses); the attempt is given back.
-    const consumed = await tx.query(
-      `WITH used AS (UPDATE one_time_codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL RETURNING flow_id)
-       UPDATE auth_flows SET code_failures = code_failures - 1 WHERE id = (SELECT flow_id FROM used) RETURNING id`,
-      [current.id, now],
-    );
-    if (consumed.rows.length === 1) {
-      await audit(tx, clock, { type: 'code.verified', accountId: flow.accountId, requestId, payload: { flowId: flow.id } });
-      return { ok: true };
-    }
-  }
-  const reason: VerifyRefusal = failures >= policy.codeMaxAttempts ? 'exhausted' : matches && !fresh ? 'expired' : 'wrong';
-  await audit(tx, clock, { type: 'code.failed', accountId: flow.accountId, requestId, payload: { flowId: flow.id, reason, failures } });
-  if (reason === 'exhausted') await endFlow(tx, clock, flow.id, 'failed');
-  return { ok: false, reason, remaining: Math.max(0, policy.codeMaxAttempts - failures) };
+export function verifyEmailChangeCode(tx: Tx, deps: CodeDeps, flow: Flow, input: string, requestId: string): Promise<{ ok: true } | { ok: false; reason: VerifyRefusal; remaining: number }> {
+  return verifyFlowCode(tx, deps, flow, input, codeMac, requestId);
 }

@@ -6,6 +6,7 @@ import { formatDateTime } from '../../time-format.ts';
 import { csrfField } from '../../web/csrf.ts';
 import { alert } from '../../web/forms.ts';
 import { html, type SafeHtml } from '../../web/html.ts';
+import { tile } from '../../web/tile.ts';
 import { t, type Locale } from '../../web/i18n.ts';
 import { formatDay } from '../payments/format.ts';
 import type { PreparedForm, ProcedureKindModule } from './kind.ts';
@@ -24,18 +25,7 @@ function catalogue(locale: Locale): SafeHtml {
   return html`<section class="fr-mb-7w" aria-labelledby="catalogue-title">
   <h2 id="catalogue-title">${t(locale, 'procedures.catalogue.title')}</h2>
   <div class="fr-grid-row fr-grid-row--gutters">
-    ${PROCEDURE_KINDS.map(
-      (kind) => html`<div class="fr-col-12 fr-col-md-4">
-      <div class="fr-tile fr-enlarge-link">
-        <div class="fr-tile__body">
-          <div class="fr-tile__content">
-            <h3 class="fr-tile__title"><a href="${PROCEDURES}/new/${kind}">${t(locale, `procedures.start.${kind}`)}</a></h3>
-            <p class="fr-tile__detail">${t(locale, `procedures.about.${kind}`)}</p>
-          </div>
-        </div>
-      </div>
-    </div>`,
-    )}
+    ${PROCEDURE_KINDS.map((kind) => tile({ href: `${PROCEDURES}/new/${kind}`, title: t(locale, `procedures.start.${kind}`), detail: t(locale, `procedures.about.${kind}`) }))}
   </div>
 </section>`;
 }
@@ -102,7 +92,9 @@ export function detailPage(o: { locale: Locale; procedure: ProcedureView; module
   <dt>${t(locale, 'procedures.detail.kind')}</dt><dd>${t(locale, `procedures.kind.${p.kind}`)}</dd>
   <dt>${t(locale, 'procedures.detail.reference')}</dt><dd><span class="sesame-reference" id="procedure-reference">${p.reference}</span></dd>
   <dt>${t(locale, 'procedures.detail.submittedAt')}</dt><dd>${formatDateTime(locale, p.submittedAt, o.timeZone)}</dd>
-  <dt>${t(locale, 'procedures.detail.status')}</dt><dd id="procedure-status">${statusBadge(locale, p.status)}</dd>
+  <dt>${t(locale, 'procedures.detail.status')}</dt><dd id="procedure-status">${statusBadge(locale, p.status)}${
+    p.status === 'cancelled' && p.incident ? html`<p class="fr-text--sm fr-mt-1w fr-mb-0" id="procedure-incident">${t(locale, 'procedures.detail.cancelledForIncident', { incident: p.incident })}</p>` : ''
+  }</dd>
   ${p.updatedAt.toISOString() !== new Date(p.submittedAt).toISOString() ? html`<dt>${t(locale, 'procedures.detail.updatedAt')}</dt><dd>${formatDateTime(locale, p.updatedAt.toISOString(), o.timeZone)}</dd>` : ''}
 </dl>
 ${p.note ? html`<div class="fr-callout fr-mb-4w" id="procedure-note"><h2 class="fr-callout__title">${t(locale, 'procedures.detail.note')}</h2><p class="fr-callout__text">${p.note}</p></div>` : ''}

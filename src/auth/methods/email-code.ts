@@ -148,11 +148,17 @@ export const normaliseCode = (input: string): string => input.replace(/[\s\u00a0
  * Checks a code for a locked flow. On `exhausted` the flow is over (5 wrong entries by
  * default, across every code the flow was sent: a new code does not reset the count).
  */
-export async function verifyCode(
+export function verifyCode(tx: Tx, deps: CodeDeps, flow: Flow, input: string, requestId?: string): Promise<{ ok: true } | { ok: false; reason: VerifyRefusal; remaining: number }> {
+  return verifyFlowCode(tx, deps, flow, input, codeMac, requestId);
+}
+
+/** The same checks for a code whose MAC has another purpose (the email-change code): one implementation of the rules. */
+export async function verifyFlowCode(
   tx: Tx,
   deps: CodeDeps,
   flow: Flow,
   input: string,
+  mac: (ring: KeyRing, flowId: string, code: string) => Buffer,
   requestId?: string,
 ): Promise<{ ok: true } | { ok: false; reason: VerifyRefusal; remaining: number }> {
   const { ring, clock, policy } = deps;
@@ -180,7 +186,7 @@ export async function verifyCode(
 
   const now = clock.now();
   const current = rows[0];
-  const matches = current !== undefined && timingSafeEqual(Buffer.from(current.code_mac), codeMac(ring, flow.id, code));
+  const matches = current !== undefined && timingSafeEqual(Buffer.from(current.code_mac), mac(ring, flow.id, code));
   const fresh = current !== undefined && current.expires_at.getTime() > now.getTime();
 
   if (matches && fresh) {
