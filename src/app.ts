@@ -3,6 +3,7 @@ import fastifyFormbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { accountArea } from './account-area/routes.ts';
 import { bankCancelByCodeRoutes } from './account-area/bank-details/cancel-by-code.ts';
+import { consoleArea } from './console/plugin.ts';
 import type { AppDeps } from './app-deps.ts';
 import type { AuthDeps } from './auth/auth-deps.ts';
 import { argon2Hasher, PasswordVerifier } from './auth/methods/password.ts';
@@ -85,5 +86,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(bankCancelByCodeRoutes, auth);
   // The security page checks passwords with the login's verifier and throttle policy.
   await app.register(accountArea, { ...auth, bankHoldSeconds: deps.config.bankHoldSeconds });
+  await app.register(consoleArea, { db: deps.db, ring: deps.ring, clock: deps.clock, webauthn: deps.config.webauthn, timeZone: deps.config.timeZone });
   return app;
 }

@@ -12,7 +12,7 @@ export interface AuditCatalogue {
   /** One committed batch of an agency import (`sesame import`, src/import/): line range and counts, never a row's data. */
   'import.batch': { runId: string; kind: 'beneficiaries' | 'payments'; firstLine: number; lastLine: number; created: number; updated: number; unchanged: number; notApplied: number; rejected: number };
   /** reason: a code, never the NIR (unknown-nir events carry no account id at all). */
-  'login.password-failed': { reason: 'invalid-nir' | 'unknown-nir' | 'wrong-password' | 'not-active' };
+  'login.password-failed': { reason: 'invalid-nir' | 'unknown-nir' | 'wrong-password' | 'not-active' | 'reset-required' };
   'login.password-verified': { flowId: string; rehashed: boolean };
   'login.throttled': { reason: 'client' | 'account-delay' | 'recovery-required'; step: 'login' | 'activation' | 'recovery' | 'password-change' | 'step-up' };
   'login.new-browser': { sessionId: string };
@@ -58,12 +58,31 @@ export interface AuditCatalogue {
   'procedure.status-changed': { procedureId: string; from: string; to: string; by: 'agency' | 'operator' };
   /** The identity tripwire withheld a response (ids and a reason code; inWindow: violations counted in the window, all processes). */
   'isolation.violation': { reason: IsolationViolationReason; sessionId: string | null; sessionAccountId: string | null; dataAccountId: string | null; inWindow: number };
-  /** The kill switch (the operator's reason is kept in citizen_access_history, not here). */
-  'access.closed': { via: 'cli' | 'tripwire' };
-  'access.opened': { via: 'cli' | 'tripwire' };
+  /** The kill switch, one event per scope changed (the reason and message are kept in citizen_access_history, not here). */
+  'access.closed': { via: 'cli' | 'console' | 'tripwire'; scope: 'citizens' | 'staff' };
+  'access.opened': { via: 'cli' | 'console' | 'tripwire'; scope: 'citizens' | 'staff' };
+  /** One step of an incident's timeline (src/incident/incidents.ts), dry runs included; its counts are in incident_steps. */
+  'incident.step': { incidentId: string; reference: string; step: string; applied: boolean };
+  /** A change to this account's file cancelled by `incident cancel` (the compensating event's id). */
+  'incident.change-cancelled': { incidentId: string; eventId: string; cancellationId: string };
+  /** A change in the window left alone because a later change of the same thing followed it. */
+  'incident.change-conflict': { incidentId: string; eventId: string; laterEventId: string };
+  'incident.credentials-reset': { incidentId: string; sessionsEnded: number; authenticatorsRemoved: number };
+  'incident.notified': { incidentId: string; messageId: string; template: string };
+  /** Staff accounts and the operator console (src/staff, src/console): staff ids and codes only, never a display name. */
+  'staff.created': { staffId: string; role: 'operator' };
+  'staff.enrolment-code-issued': { staffId: string; codeId: string; expiresAt: string };
+  'staff.enrolled': { staffId: string; passkeyId: string; codeId: string };
+  'staff.disabled': { staffId: string; sessionsEnded: number };
+  'staff.login': { staffId: string; sessionId: string };
+  'staff.logout': { staffId: string; sessionId: string };
+  'staff.step-up': { staffId: string; sessionId: string };
+  'staff.refused': { staffId: string | null; step: 'enrol' | 'login' | 'step-up'; reason: string };
+  /** An action taken in the console (after a step-up), e.g. `access-close`; the incident step, when one is open, is recorded as well. */
+  'staff.action': { staffId: string; sessionId: string; action: string; scope: string | null; changed: boolean; incident: string | null };
 }
 
-export type SessionEndReason = 'logout' | 'idle' | 'expired' | 'password-changed' | 'recovery' | 'ended-by-citizen' | 'authenticator-removed' | 'approval-denied' | 'bank-change-cancelled';
+export type SessionEndReason = 'logout' | 'idle' | 'expired' | 'password-changed' | 'recovery' | 'ended-by-citizen' | 'authenticator-removed' | 'approval-denied' | 'bank-change-cancelled' | 'access-closed' | 'incident-reset';
 
 /** Why the mail worker gave up on a message. */
 export type MailFailureReason =

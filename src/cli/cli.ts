@@ -6,10 +6,17 @@ import { accessCloseCommand, accessOpenCommand, accessStatusCommand } from './co
 import { auditVerifyCommand } from './commands/audit-verify.ts';
 import { fileRebuildCommand } from './commands/file.ts';
 import { importBeneficiariesCommand, importPaymentsCommand } from './commands/import.ts';
+import { incidentCancelCommand } from './commands/incident/cancel.ts';
+import { incidentCohortCommand } from './commands/incident/cohort.ts';
+import { incidentCloseCommand, incidentOpenCommand, incidentStatusCommand } from './commands/incident/lifecycle.ts';
+import { incidentNotifyCommand } from './commands/incident/notify.ts';
+import { incidentResetCredentialsCommand } from './commands/incident/reset-credentials.ts';
+import { incidentReportCommand } from './commands/incident/report.ts';
 import { keysRetireCommand, keysRotateCommand, keysStatusCommand } from './commands/keys.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { proceduresStatusCommand } from './commands/procedures.ts';
 import { startCommand } from './commands/start.ts';
+import { staffCreateCommand, staffDisableCommand, staffListCommand } from './commands/staff.ts';
 import { usersCreateCommand } from './commands/users-create.ts';
 import { CommandError, EXIT, UsageError, print, type CliIo } from './io.ts';
 
@@ -24,6 +31,17 @@ export const COMMANDS: Command[] = [
   accessStatusCommand,
   accessCloseCommand,
   accessOpenCommand,
+  incidentOpenCommand,
+  incidentStatusCommand,
+  incidentCohortCommand,
+  incidentCancelCommand,
+  incidentResetCredentialsCommand,
+  incidentNotifyCommand,
+  incidentReportCommand,
+  incidentCloseCommand,
+  staffCreateCommand,
+  staffListCommand,
+  staffDisableCommand,
   fileRebuildCommand,
   proceduresStatusCommand,
   importBeneficiariesCommand,

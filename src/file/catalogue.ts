@@ -49,6 +49,10 @@ export type ProcedureKind = (typeof PROCEDURE_KINDS)[number];
 export const PROCEDURE_STATUSES = ['submitted', 'in-review', 'accepted', 'rejected', 'cancelled'] as const;
 export type ProcedureStatus = (typeof PROCEDURE_STATUSES)[number];
 
+/** An incident's reference (src/incident/incidents.ts numbers them): not personal data. */
+export const INCIDENT_REFERENCE = /^INC-\d{4}-\d{3,}$/;
+const incidentReference = z.string().regex(INCIDENT_REFERENCE, { message: 'not an incident reference' });
+
 const procedure = z
   .object({
     kind: z.enum(PROCEDURE_KINDS),
@@ -57,6 +61,8 @@ const procedure = z
     submittedAt: z.iso.datetime({ offset: true }),
     data: z.record(z.string().max(100), JSON_VALUE),
     note: text(2000).nullable(),
+    /** Set when an operator cancelled it in response to this incident (`sesame incident cancel`): the page says so. */
+    incident: incidentReference.optional(),
   })
   .strict();
 export type ProcedureValue = z.output<typeof procedure>;
@@ -136,8 +142,11 @@ export const isFileEventType = (type: string): type is FileEventType => type ===
 /** What a change event's payload holds (encrypted); `key` names the entry of a keyed part, null otherwise. */
 export type ChangeData<T extends ChangeType> = { key: string | null; before: ChangeValue<T>; after: ChangeValue<T> };
 
-/** What a cancellation's payload holds: the change it undoes (`of`), the entry, its value before and after. */
-export type CancellationData = { [K in ChangeType]: { of: K } & ChangeData<K> }[ChangeType];
+/**
+ * What a cancellation's payload holds: the change it undoes (`of`), the entry, its value before
+ * and after, and the incident it answers when an operator cancelled it for one.
+ */
+export type CancellationData = { [K in ChangeType]: { of: K; incident?: string } & ChangeData<K> }[ChangeType];
 
 export type FileEventData<T extends FileEventType> = T extends ChangeType ? ChangeData<T> : CancellationData;
 
@@ -179,7 +188,10 @@ export function parseData(type: FileEventType, raw: unknown): CancellationData |
   if (type === CANCELLED) {
     const of = o.of;
     if (typeof of !== 'string' || !isChangeType(of)) throw new FileEventDataError(`${type}: of: not a change type`);
-    return { of, key: parseKey(of, o.key), before: parseValue(of, o.before), after: parseValue(of, o.after) } as CancellationData;
+    const incident = o.incident === undefined ? undefined : incidentReference.safeParse(o.incident);
+    if (incident && !incident.success) throw new FileEventDataError(`${type}: incident: not an incident reference`);
+    const data = { of, key: parseKey(of, o.key), before: parseValue(of, o.before), after: parseValue(of, o.after) } as CancellationData;
+    return incident ? { ...data, incident: incident.data } : data;
   }
   return { key: parseKey(type, o.key), before: parseValue(type, o.before), after: parseValue(type, o.after) } as ChangeData<ChangeType>;
 }

@@ -9,6 +9,7 @@ import {
   CANCELLED,
   effectOf,
   FileEventDataError,
+  INCIDENT_REFERENCE,
   isFileEventType,
   PART_OF,
   parseData,
@@ -72,6 +73,8 @@ export interface CancelInput extends Common {
   type: typeof CANCELLED;
   /** The id of the earlier change (same account) to undo. */
   cancels: string;
+  /** The incident this cancellation answers (an operator's `incident cancel`): kept on the event, shown on a cancelled procedure. */
+  incident?: string;
 }
 
 export type AppendInput = { [K in ChangeType]: ChangeInput<K> }[ChangeType] | CancelInput;
@@ -167,11 +170,14 @@ export function currentValue<P extends Part>(tx: Tx, deps: FileDeps, cipher: Fie
   return projectionOf(part).current(tx, deps, cipher, accountId, part, key) as Promise<PartValue<P>>;
 }
 
-/** What cancelling a change sets its part back to: a withdrawn procedure stays listed, as cancelled. */
-function compensation(type: ChangeType, current: unknown, target: ChangeData<ChangeType>): unknown {
+/**
+ * What cancelling a change sets its part back to: a withdrawn procedure stays listed, as
+ * cancelled (naming the incident, if it was cancelled for one).
+ */
+function compensation(type: ChangeType, current: unknown, target: ChangeData<ChangeType>, incident: string | undefined): unknown {
   if (type === 'procedure.submitted') {
     const base = (current ?? target.after) as ProcedureValue | null;
-    return base ? { ...base, status: 'cancelled' } : null;
+    return base ? { ...base, status: 'cancelled', ...(incident ? { incident } : {}) } : null;
   }
   return target.before;
 }
@@ -198,7 +204,9 @@ export async function appendEvent(tx: Tx, deps: FileDeps, input: AppendInput): P
     const of = target.type;
     const targetData = target.data as ChangeData<ChangeType>;
     const current = await currentValue(tx, deps, cipher, input.accountId, PART_OF[of], targetData.key);
-    data = { of, key: targetData.key, before: current, after: parseValue(of, compensation(of, current, targetData)) } as CancellationData;
+    if (input.incident !== undefined && !INCIDENT_REFERENCE.test(input.incident)) throw new FileEventDataError('incident: not an incident reference');
+    data = { of, key: targetData.key, before: current, after: parseValue(of, compensation(of, current, targetData, input.incident)) } as CancellationData;
+    if (input.incident !== undefined) data = { ...data, incident: input.incident };
     cancels = target.id;
   } else {
     const type = input.type;
@@ -229,7 +237,7 @@ export async function appendEvent(tx: Tx, deps: FileDeps, input: AppendInput): P
 }
 
 /** Undoes an earlier change with a compensating event that sets the part back to its value before that change. */
-export function cancelEvent(tx: Tx, deps: FileDeps, input: Common & { eventId: string }): Promise<{ id: string; seq: number; occurredAt: Date }> {
+export function cancelEvent(tx: Tx, deps: FileDeps, input: Common & { eventId: string; incident?: string }): Promise<{ id: string; seq: number; occurredAt: Date }> {
   const { eventId, ...common } = input;
   return appendEvent(tx, deps, { ...common, type: CANCELLED, cancels: eventId });
 }

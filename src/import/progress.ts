@@ -12,6 +12,8 @@ export interface ProgressOptions {
   columns?: number;
   /** Between plain lines when not on a terminal. */
   intervalMs?: number;
+  /** What is counted (default 'rows'). */
+  unit?: string;
 }
 
 // Not toLocaleString: its first call loads locale data (~100 ms).
@@ -52,7 +54,8 @@ export class Progress {
     const done = bytes - this.#fromBytes;
     const eta = done > 0 && fraction < 1 ? (elapsed / done) * (total - bytes) : 0;
     const pct = `${(fraction * 100).toFixed(0).padStart(3)}%`;
-    const tail = `${pct} · ${thousands(rows)} rows · ${thousands(rate)} rows/s${fraction < 1 ? ` · ${duration(eta)} left` : ''}`;
+    const unit = this.#o.unit ?? 'rows';
+    const tail = `${pct} · ${thousands(rows)} ${unit} · ${thousands(rate)} ${unit}/s${fraction < 1 ? ` · ${duration(eta)} left` : ''}`;
     if (!this.#o.tty) {
       this.#out.write(`${this.#o.label}: ${tail}\n`);
       return;

@@ -3,7 +3,8 @@ import fp from 'fastify-plugin';
 import type { Database } from '../db/database.ts';
 import { CANCEL_PATHS } from '../mail/templates/bank-details-changed.ts';
 import { cachedAccess } from './access-cache.ts';
-import { AccessClosedError, readAccess } from './access.ts';
+import { scopeOfPath } from './access-scope.ts';
+import { AccessClosedError, readAccess, type AccessState } from './access.ts';
 import { maintenanceBody, sendMaintenance } from './maintenance-page.ts';
 
 export interface AccessGateOptions {
@@ -14,32 +15,44 @@ export interface AccessGateOptions {
 }
 
 /**
- * What keeps working while citizen access is closed: probes, metrics, static files, and what
- * only takes access away — logging out, and cancelling a held change of bank details with the
+ * What keeps working while access is closed: probes, metrics, static files, and what only
+ * takes access away — logging out, and cancelling a held change of bank details with the
  * mailed code (a diverted payment is exactly what an incident may be about).
  */
 const OPEN_EXACT = new Set(['/healthz', '/readyz', '/metrics', ...Object.values(CANCEL_PATHS)]);
 const OPEN_PREFIXES = ['/dsfr/', '/assets/'];
 
+const pathOf = (request: FastifyRequest): string => request.url.split('?', 1)[0] ?? '';
+
 export function passesClosedAccess(request: FastifyRequest): boolean {
-  const path = request.url.split('?', 1)[0] ?? '';
+  const path = pathOf(request);
   if (OPEN_EXACT.has(path) || OPEN_PREFIXES.some((p) => path.startsWith(p))) return true;
   return request.method === 'POST' && path === '/logout';
 }
 
 /**
- * The kill switch at the door: while access is closed, every other path (the home page, login,
- * activation, recovery, step-up, device approval, confirmation, the account area, and any
- * page added later) answers the maintenance page before any handler, session lookup or body
- * parsing runs. An allow-list, so that a new citizen page is closed by default.
+ * The state of the scope this request belongs to (the console's under /console, the citizens'
+ * everywhere else), through this process's short cache. For code that must answer a closed
+ * scope its own way (issue 7's OIDC authorisation endpoint: see access-oidc.ts).
+ */
+export function accessFor(request: FastifyRequest, options: Pick<AccessGateOptions, 'db' | 'cacheMs'>): Promise<AccessState> {
+  return cachedAccess(options.db, scopeOfPath(pathOf(request)), options.cacheMs, readAccess);
+}
+
+/**
+ * The kill switch at the door: while a scope is closed, every path of it but the allow-list
+ * (the console under /console for `staff`; the home page, login, activation, recovery,
+ * step-up, device approval, confirmation, the account area, and any page added later for
+ * `citizens`) answers the maintenance page before any handler, session lookup or body parsing
+ * runs. An allow-list, so that a new page is closed by default.
  */
 export const accessGate = fp(
   async (app: FastifyInstance, options: AccessGateOptions) => {
     app.addHook('onRequest', async (request, reply) => {
       if (passesClosedAccess(request)) return;
-      const state = await cachedAccess(options.db, options.cacheMs, readAccess);
+      const state = await accessFor(request, options);
       if (state.open) return;
-      return sendMaintenance(request, reply, options.retryAfterSeconds);
+      return sendMaintenance(request, reply, state, options.retryAfterSeconds);
     });
 
     // A step that found the flag closed itself (AccessClosedError: the login's steps read it
@@ -51,7 +64,8 @@ export const accessGate = fp(
     app.addHook('onSend', async (request, reply, payload) => {
       if (!refused.has(request) || reply.statusCode !== 503) return payload;
       refused.delete(request);
-      return maintenanceBody(request, reply, options.retryAfterSeconds);
+      const state = await readAccess(options.db, 'citizens');
+      return maintenanceBody(request, reply, state, options.retryAfterSeconds);
     });
   },
   { name: 'sesame-access-gate' },

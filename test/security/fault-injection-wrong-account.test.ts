@@ -177,14 +177,14 @@ onEachBackend(
       await assert.rejects(passwordStep(deps, { nir: a.c.nir, password: a.c.password, client, csrfBinding: 'x', requestId: 'test' }), AccessClosedError);
       assert.equal((await s.t.app.inject({ url: '/healthz' })).statusCode, 200);
       const closings = (await s.tdb.superuser(`SELECT payload, actor FROM audit_log WHERE type = 'access.closed'`)).rows as { payload: { via: string }; actor: string }[];
-      assert.deepEqual(closings, [{ payload: { via: 'tripwire' }, actor: 'system:tripwire' }]);
+      assert.deepEqual(closings, [{ payload: { via: 'tripwire', scope: 'citizens' }, actor: 'system:tripwire' }]);
 
       // Reopened by an operator: with the CLI on PostgreSQL (another process would do the same),
       // through the function the CLI calls on PGlite (its in-memory database is this process's).
       if (s.tdb.url) {
         const dir = await mkdtemp(path.join(tmpdir(), 'sesame-access-'));
         try {
-          const r = await sesame(['access', 'open'], { DATABASE_URL: s.tdb.url, SESAME_DATA_DIR: dir, LOG_LEVEL: 'silent', USER: 'oncall' });
+          const r = await sesame(['access', 'open', '--apply'], { DATABASE_URL: s.tdb.url, SESAME_DATA_DIR: dir, LOG_LEVEL: 'silent', USER: 'oncall' });
           assert.equal(r.code, 0, r.stderr);
           assert.match(r.stdout, /citizen access: OPEN/);
         } finally {
@@ -194,6 +194,13 @@ onEachBackend(
         await openAccess(s.t.deps.db, s.t.clock, { by: { kind: 'operator', name: 'oncall' } });
       }
       assert.equal((await s.t.app.inject({ url: '/' })).statusCode, 200);
+      // The tripwire's close ended every citizen session: the parties must log in again.
+      const ended = await s.tdb.superuser(`SELECT DISTINCT end_reason FROM sessions WHERE account_id = ANY($1::uuid[])`, [everyone.map((p) => p.c.accountId)]);
+      assert.deepEqual(ended.rows, [{ end_reason: 'access-closed' }]);
+      const loggedOut = await b.b.get('/account');
+      assert.equal(loggedOut.statusCode, 303);
+      assert.match(String(loggedOut.headers.location), /^\/login/);
+      await logIn(b.b, b.c);
       // The fault is still there and the window still holds three: the next one closes again.
       assertStopped(await b.b.get('/account'), everyone, '4th');
       assert.equal((await readAccess(s.t.deps.db)).open, false);
@@ -201,6 +208,7 @@ onEachBackend(
       // Once the window has passed, it takes three again.
       s.t.clock.advance(301_000);
       await openAccess(s.t.deps.db, s.t.clock, { by: { kind: 'operator', name: 'oncall' } });
+      for (const p of everyone) await logIn(p.b, p.c);
       assertStopped(await a.b.get('/account'), everyone, '5th');
       assertStopped(await b.b.get('/account'), everyone, '6th');
       assert.equal((await readAccess(s.t.deps.db)).open, true);

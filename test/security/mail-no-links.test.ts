@@ -22,6 +22,9 @@ const samples: { [K in MailTemplateName]: MailTemplates[K] } = {
   'contact-email-changed': { at: '2026-11-23T13:05:00Z', newAddress: 'c***@e***.fr', browser: 'Firefox 128', os: 'Linux' },
   'bank-details-changed': { at: '2026-11-23T13:05:00Z', maskedIban: 'FR76 **** **** **** **** ***0 189', previousMaskedIban: 'FR14 **** **** **** **** ***2 606', effectiveAt: '2026-11-26T13:05:00Z', cancelCode: 'ABCDE-FGH23', browser: null, os: null },
   'bank-details-change-cancelled': { at: '2026-11-24T10:00:00Z', changedAt: '2026-11-23T13:05:00Z', cancelledMaskedIban: 'FR76 **** **** **** **** ***0 189', keptMaskedIban: null, via: 'account' },
+  // The DPO's email address is written out as text: not a link (no mailto:, no scheme).
+  'incident-data-exposed': { reference: 'INC-2026-001', from: '2026-11-20T08:00:00Z', to: '2026-11-20T19:00:00Z', data: ['identity', 'bank-details'], changesCancelled: 2, credentialsReset: false, authenticatorsRemoved: 1, controller: 'Caisse d’allocations familiales', dpo: { name: 'Délégué à la protection des données', email: 'dpo@caf.example.fr', postalAddress: '18 rue de la Paix, 75002 Paris', phone: '+33 1 23 45 67 89' } },
+  'incident-credentials-reset': { reference: 'INC-2026-001', from: '2026-11-20T08:00:00Z', to: '2026-11-20T19:00:00Z', data: ['identity', 'bank-details'], changesCancelled: 2, credentialsReset: true, authenticatorsRemoved: 1, controller: 'Caisse d’allocations familiales', dpo: { name: 'Délégué à la protection des données', email: 'dpo@caf.example.fr', postalAddress: null, phone: '+33 1 23 45 67 89' } },
 };
 
 const LINKS: [string, RegExp][] = [

@@ -22,6 +22,8 @@ const hostile: { [K in MailTemplateName]: MailTemplates[K] } = {
   'contact-email-changed': { at: '2026-11-23T13:05:00Z', newAddress: HOSTILE, browser: HOSTILE, os: HOSTILE },
   'bank-details-changed': { at: '2026-11-23T13:05:00Z', maskedIban: HOSTILE, previousMaskedIban: HOSTILE, effectiveAt: '2026-11-26T13:05:00Z', cancelCode: 'ABCDE-FGH23', browser: HOSTILE, os: HOSTILE },
   'bank-details-change-cancelled': { at: '2026-11-24T10:00:00Z', changedAt: '2026-11-23T13:05:00Z', cancelledMaskedIban: HOSTILE, keptMaskedIban: HOSTILE, via: 'code' },
+  'incident-data-exposed': { reference: 'INC-2026-001', from: '2026-11-20T08:00:00Z', to: '2026-11-20T19:00:00Z', data: ['identity', 'bank-details'], changesCancelled: 2, credentialsReset: false, authenticatorsRemoved: 1, controller: HOSTILE, dpo: { name: HOSTILE, email: 'dpo@caf.example.fr', postalAddress: HOSTILE, phone: '+33 1 23 45 67 89' } },
+  'incident-credentials-reset': { reference: 'INC-2026-001', from: '2026-11-20T08:00:00Z', to: '2026-11-20T19:00:00Z', data: ['identity', 'bank-details'], changesCancelled: 2, credentialsReset: true, authenticatorsRemoved: 1, controller: HOSTILE, dpo: { name: HOSTILE, email: 'dpo@caf.example.fr', postalAddress: HOSTILE, phone: '+33 1 23 45 67 89' } },
 };
 
 /** The parameters a mail shows as they are (the others are dates and choices, shown reworded). */
@@ -36,6 +38,8 @@ const shownAsIs: { [K in MailTemplateName]: readonly (keyof MailTemplates[K])[] 
   'contact-email-changed': ['newAddress', 'browser', 'os'],
   'bank-details-changed': ['maskedIban', 'previousMaskedIban', 'cancelCode', 'browser', 'os'],
   'bank-details-change-cancelled': ['cancelledMaskedIban', 'keptMaskedIban'],
+  'incident-data-exposed': ['controller'],
+  'incident-credentials-reset': ['controller'],
 };
 
 const render = (name: MailTemplateName, locale: 'fr' | 'en') => renderStored(name, locale, hostile[name], site);

@@ -174,6 +174,41 @@ export type AssertionFailure = 'unknown-credential' | 'other-account' | 'not-act
 export type AssertionResult = { ok: true; passkey: StoredPasskey } | { ok: false; reason: AssertionFailure; accountId: string | null };
 
 /**
+ * The signature, user verification and counter of an assertion against a stored credential,
+ * for every table of passkeys (citizens', staff's); the caller then raises the counter with
+ * its own guarded UPDATE.
+ */
+export async function checkAssertion(
+  webauthn: WebAuthnConfig,
+  response: AuthenticationResponseJSON,
+  expectedChallenge: string,
+  stored: { credentialId: Buffer; publicKey: Buffer; counter: number; transports: string[] | null },
+): Promise<{ ok: true; newCounter: number; credentialBackedUp: boolean } | { ok: false; reason: 'invalid' | 'signature' | 'counter' }> {
+  let verified;
+  try {
+    verified = await verifyAuthenticationResponse({
+      response,
+      expectedChallenge,
+      expectedOrigin: webauthn.origins,
+      expectedRPID: webauthn.rpId,
+      // Counter 0 on purpose: the library compares counters *before* checking the signature,
+      // so a forged assertion could raise a false clone alarm. We compare below, once the
+      // signature is known to be the authenticator's.
+      credential: { id: stored.credentialId.toString('base64url'), publicKey: new Uint8Array(stored.publicKey), counter: 0, ...(stored.transports ? { transports: stored.transports } : {}) },
+      requireUserVerification: true,
+    });
+  } catch {
+    return { ok: false, reason: 'invalid' };
+  }
+  if (!verified.verified || !verified.authenticationInfo.userVerified) return { ok: false, reason: 'signature' };
+  const { newCounter, credentialBackedUp } = verified.authenticationInfo;
+  // WebAuthn §6.1.1: a non-zero counter must grow. One that does not is a cloned
+  // authenticator (or a replayed assertion): refused, and the caller audits it as `counter`.
+  if ((newCounter > 0 || stored.counter > 0) && newCounter <= stored.counter) return { ok: false, reason: 'counter' };
+  return { ok: true, newCounter, credentialBackedUp };
+}
+
+/**
  * Verifies an assertion with the challenge already taken from the flow. `expectedAccount`:
  * the flow's or session's account when there is one; a passkey of another account is
  * refused whatever its signature says. On success the counter has been raised.
@@ -190,28 +225,9 @@ export async function verifyAssertion(
   const fail = (reason: AssertionFailure): AssertionResult => ({ ok: false, reason, accountId: passkey.accountId });
   if (!passkey.accountActive) return fail('not-active');
 
-  let verified;
-  try {
-    verified = await verifyAuthenticationResponse({
-      response: o.response,
-      expectedChallenge: o.expectedChallenge,
-      expectedOrigin: webauthn.origins,
-      expectedRPID: webauthn.rpId,
-      // Counter 0 on purpose: the library compares counters *before* checking the signature,
-      // so a forged assertion could raise a false clone alarm. We compare below, once the
-      // signature is known to be the authenticator's.
-      credential: { id: passkey.credentialId.toString('base64url'), publicKey: new Uint8Array(passkey.publicKey), counter: 0, ...(passkey.transports ? { transports: passkey.transports } : {}) },
-      requireUserVerification: true,
-    });
-  } catch {
-    return fail('invalid');
-  }
-  if (!verified.verified || !verified.authenticationInfo.userVerified) return fail('signature');
-
-  const { newCounter, credentialBackedUp } = verified.authenticationInfo;
-  // WebAuthn §6.1.1: a non-zero counter must grow. One that does not is a cloned
-  // authenticator (or a replayed assertion): refused, and the caller audits it as `counter`.
-  if ((newCounter > 0 || passkey.counter > 0) && newCounter <= passkey.counter) return fail('counter');
+  const checked = await checkAssertion(webauthn, o.response, o.expectedChallenge, passkey);
+  if (!checked.ok) return fail(checked.reason);
+  const { newCounter, credentialBackedUp } = checked;
   // Guarded: of two assertions racing with the same counter value, only one raises it.
   const { rows } = await tx.query(
     `UPDATE passkey_credentials SET counter = $2, backed_up = $3

@@ -8,6 +8,8 @@ import { bankDetailsChangeCancelled, type BankDetailsChangeCancelledParams } fro
 import { bankDetailsChanged, type BankDetailsChangedParams } from './bank-details-changed.ts';
 import { contactEmailChanged, type ContactEmailChangedParams } from './contact-email-changed.ts';
 import { contactEmailCode, type ContactEmailCodeParams } from './contact-email-code.ts';
+import { incidentCredentialsReset, type IncidentCredentialsResetParams } from './incident-credentials-reset.ts';
+import { incidentDataExposed, type IncidentDataExposedParams } from './incident-data-exposed.ts';
 import type { MailTemplate } from './types.ts';
 
 /** Every mail Sésame sends: template name → its parameters. */
@@ -22,6 +24,8 @@ export interface MailTemplates {
   'contact-email-changed': ContactEmailChangedParams;
   'bank-details-changed': BankDetailsChangedParams;
   'bank-details-change-cancelled': BankDetailsChangeCancelledParams;
+  'incident-data-exposed': IncidentDataExposedParams;
+  'incident-credentials-reset': IncidentCredentialsResetParams;
 }
 
 export type MailTemplateName = keyof MailTemplates;
@@ -37,6 +41,8 @@ export const templates: { readonly [K in MailTemplateName]: MailTemplate<MailTem
   'contact-email-changed': contactEmailChanged,
   'bank-details-changed': bankDetailsChanged,
   'bank-details-change-cancelled': bankDetailsChangeCancelled,
+  'incident-data-exposed': incidentDataExposed,
+  'incident-credentials-reset': incidentCredentialsReset,
 };
 
 export const templateNames = Object.keys(templates) as MailTemplateName[];

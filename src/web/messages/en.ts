@@ -11,6 +11,7 @@ import { contactEn } from './contact.en.ts';
 import { bankEn } from './bank.en.ts';
 import { isolationEn } from './isolation.en.ts';
 import { fileEn } from './file.en.ts';
+import { consoleEn } from './console.en.ts';
 
 /** English messages, typed by the French ones: a missing key fails the typecheck. */
 export const en: Messages = {
@@ -26,6 +27,7 @@ export const en: Messages = {
   ...isolationEn,
   ...deviceEn,
   ...fileEn,
+  ...consoleEn,
   'layout.skipLinks': 'Quick access',
   'layout.skipToContent': 'Content',
   'layout.skipToFooter': 'Footer',

@@ -132,6 +132,7 @@ export const fileEn: Record<keyof typeof fileFr, string> = {
   'procedures.detail.submittedAt': 'Sent on',
   'procedures.detail.status': 'Status',
   'procedures.detail.updatedAt': 'Last updated',
+  'procedures.detail.cancelledForIncident': 'Cancelled — incident {incident}: this procedure was made during a security incident and has been cancelled. If it really was yours, you can make it again.',
   'procedures.detail.note': 'Message from the agency',
   'procedures.detail.data': 'What you declared',
   'procedures.detail.certificate': 'Show the certificate to print',

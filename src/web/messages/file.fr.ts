@@ -131,6 +131,7 @@ export const fileFr = {
   'procedures.detail.submittedAt': 'Envoyée le',
   'procedures.detail.status': 'Statut',
   'procedures.detail.updatedAt': 'Dernière mise à jour',
+  'procedures.detail.cancelledForIncident': 'Annulée — incident {incident} : cette démarche a été faite pendant un incident de sécurité et a été annulée. Si elle était bien de vous, vous pouvez la refaire.',
   'procedures.detail.note': 'Message de l’organisme',
   'procedures.detail.data': 'Ce que vous avez déclaré',
   'procedures.detail.certificate': 'Afficher l’attestation à imprimer',

@@ -14,6 +14,7 @@ import { contactFr } from './contact.fr.ts';
 import { bankFr } from './bank.fr.ts';
 import { isolationFr } from './isolation.fr.ts';
 import { fileFr } from './file.fr.ts';
+import { consoleFr } from './console.fr.ts';
 
 export const fr = {
   ...loginFr,
@@ -28,6 +29,7 @@ export const fr = {
   ...isolationFr,
   ...deviceFr,
   ...fileFr,
+  ...consoleFr,
   'layout.skipLinks': 'Accès rapide',
   'layout.skipToContent': 'Contenu',
   'layout.skipToFooter': 'Pied de page',

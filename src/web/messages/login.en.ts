@@ -13,6 +13,7 @@ export const loginEn: Record<keyof typeof loginFr, string> = {
   'login.failed.body': 'The social security number or the password is incorrect. Check them and try again.',
   'login.throttled.title': 'Too many attempts',
   'login.throttled.body': 'For your security, sign-in attempts are suspended until {time}. You can try again after that.',
+  'login.resetRequired.title': 'New password needed',
   'login.recoveryRequired.body': 'For your security, this account can no longer be used with its current password. Choose a new password with “Forgotten password”.',
   'login.activated': 'Your account is activated. You can now sign in with your new password.',
   'login.passwordReset': 'Your password has been changed. You can sign in with the new password.',

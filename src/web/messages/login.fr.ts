@@ -12,6 +12,7 @@ export const loginFr = {
   'login.failed.body': 'Le numéro de sécurité sociale ou le mot de passe est incorrect. Vérifiez-les et recommencez.',
   'login.throttled.title': 'Trop de tentatives',
   'login.throttled.body': 'Par sécurité, les tentatives de connexion sont suspendues jusqu’à {time}. Vous pourrez réessayer ensuite.',
+  'login.resetRequired.title': 'Nouveau mot de passe nécessaire',
   'login.recoveryRequired.body': 'Par sécurité, ce compte ne peut plus être utilisé avec son mot de passe actuel. Choisissez un nouveau mot de passe avec « Mot de passe oublié ».',
   'login.activated': 'Votre compte est activé. Vous pouvez vous connecter avec votre nouveau mot de passe.',
   'login.passwordReset': 'Votre mot de passe a été changé. Vous pouvez vous connecter avec le nouveau mot de passe.',

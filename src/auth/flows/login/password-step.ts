@@ -1,5 +1,5 @@
 import { nirIndex } from '../../../accounts/accounts.ts';
-import { accountWithPasswordByNirIndex, setPasswordHash } from '../../../accounts/credentials.ts';
+import { accountWithPasswordByNirIndex, passwordResetRequired, setPasswordHash } from '../../../accounts/credentials.ts';
 import { parseNir } from '../../../accounts/nir.ts';
 import { audit } from '../../../audit/log.ts';
 import { system } from '../../../db/contexts.ts';
@@ -13,6 +13,8 @@ import { recordLoginIdentifier } from '../../../isolation/login-identifier.ts';
 export type PasswordStepResult =
   | { ok: true; flowId: string }
   | { ok: false; reason: 'invalid' }
+  /** The right password, but an incident reset it: a new one must be chosen through recovery. */
+  | { ok: false; reason: 'reset-required' }
   | { ok: false; reason: 'throttled'; verdict: Exclude<ThrottleVerdict, { ok: true }> };
 
 /**
@@ -66,6 +68,12 @@ export async function passwordStep(
       return { ok: false, reason: 'invalid' } as const;
     }
     forgiveAttempt(tx, subject, client);
+    // Checked only once the password is known right: a wrong one gets the usual answer, so the
+    // reset tells nothing to someone who does not hold the password.
+    if (await passwordResetRequired(tx, account.id)) {
+      await audit(tx, clock, { type: 'login.password-failed', accountId: account.id, requestId: input.requestId, payload: { reason: 'reset-required' } });
+      return { ok: false, reason: 'reset-required' } as const;
+    }
     if (rehash) await setPasswordHash(tx, clock, account.id, rehash);
     const flow = await createFlow(tx, clock, { kind: 'login', state: 'second-factor', accountId: account.id, csrfBinding: input.csrfBinding, ttlSeconds: policy.flowTtl, completed: ['password'] });
     // What the citizen typed, for the session's tripwire (never the account's index: a lookup gone wrong must show).

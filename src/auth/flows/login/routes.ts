@@ -65,6 +65,8 @@ export async function loginRoutes(app: FastifyInstance, deps: AuthDeps): Promise
     if (result.ok) return reply.redirect(flowPath(result.flowId), 303);
     let error = loginFailed(locale);
     let status = 401;
+    // Only after the right password (see passwordStep): the same words as the lock after many failures.
+    if (result.reason === 'reset-required') error = alert('error', t(locale, 'login.resetRequired.title'), t(locale, 'login.recoveryRequired.body'));
     if (result.reason === 'throttled') {
       status = 429;
       const { verdict } = result;

@@ -1,0 +1,128 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { audit } from '../audit/log.ts';
+import { system } from '../db/contexts.ts';
+import { AccessMessageError, type AccessMessages } from '../incident/access-message.ts';
+import { closeAccess, openAccess, previewAccess, readAccessScopes, type AccessChange } from '../incident/access.ts';
+import { isScopeChoice, type AccessScope } from '../incident/access-scope.ts';
+import { latestCohort } from '../incident/cohort-store.ts';
+import { findIncident, listIncidents, REFERENCE, timelineOf } from '../incident/incidents.ts';
+import type { StaffSession } from '../staff/sessions.ts';
+import { sendError } from '../web/errors.ts';
+import { field } from '../web/forms.ts';
+import type { SafeHtml } from '../web/html.ts';
+import { localeOf, t } from '../web/i18n.ts';
+import { dashboardMain, doneNotice, type AccessFormValues } from './dashboard-view.ts';
+import type { ConsoleDeps } from './deps.ts';
+import { incidentMain } from './incident-view.ts';
+import { sendConsolePage } from './layout.ts';
+import { clearStaffCookie, LOGIN_PATH, staffSessionOf } from './staff-session.ts';
+import { stepUpOr } from './step-up-guard.ts';
+
+/** The console's pages behind login: open incidents and the access switch, one incident, the switch's actions. */
+export async function consolePages(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
+  const { clock } = deps;
+  const sessions = new WeakMap<FastifyRequest, StaffSession>();
+  const sessionOf = (request: FastifyRequest): StaffSession => {
+    const s = sessions.get(request);
+    if (!s) throw new Error('console page without a staff session');
+    return s;
+  };
+
+  // Nothing here without a live staff session: a form posted after it ended does not half-apply.
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    const session = await staffSessionOf(request, deps);
+    if (session) {
+      sessions.set(request, session);
+      return;
+    }
+    clearStaffCookie(reply);
+    return reply.redirect(LOGIN_PATH, 303);
+  });
+
+  const by = (session: StaffSession) => ({ kind: 'staff' as const, name: session.login });
+
+  async function dashboard(request: FastifyRequest, reply: FastifyReply, o: { status?: number; notice?: SafeHtml | null; form?: AccessFormValues | null } = {}): Promise<FastifyReply> {
+    const locale = localeOf(request);
+    const session = sessionOf(request);
+    const [incidents, access, preview] = await Promise.all([
+      system(deps.db, 'console:view', (tx) => listIncidents(tx, { openOnly: true })),
+      readAccessScopes(deps.db),
+      // How many citizens a close would log out, not recorded: looking is not a step.
+      previewAccess(deps.db, clock, { action: 'close', scope: 'citizens', by: by(session), record: false }),
+    ]);
+    const query = request.query as Record<string, unknown> | undefined;
+    const main = dashboardMain({ request, reply, locale, incidents, access, sessionsToEnd: preview.sessionsToEnd, now: clock.now(), timeZone: deps.timeZone, notice: o.notice ?? doneNotice(locale, query?.done), form: o.form ?? null });
+    return sendConsolePage(request, reply, { title: t(locale, 'console.title'), main, session, status: o.status });
+  }
+
+  app.get('/console', async (request, reply) => dashboard(request, reply));
+
+  app.get<{ Params: { reference: string } }>('/console/incidents/:reference', async (request, reply) => {
+    const reference = request.params.reference.toUpperCase();
+    if (!REFERENCE.test(reference)) return sendError(request, reply, 404, 'notFound');
+    const found = await system(deps.db, 'console:view', async (tx) => {
+      const incident = await findIncident(tx, reference);
+      if (!incident) return null;
+      const [steps, cohort] = await Promise.all([timelineOf(tx, incident), latestCohort(tx, incident)]);
+      return { incident, steps, cohort };
+    });
+    if (!found) return sendError(request, reply, 404, 'notFound');
+    const locale = localeOf(request);
+    const main = incidentMain({ locale, ...found, now: clock.now(), timeZone: deps.timeZone });
+    return sendConsolePage(request, reply, { title: found.incident.reference, main, session: sessionOf(request) });
+  });
+
+  /** After the switch moved: the staff action's own audit event, linking it to this session. */
+  async function recorded(request: FastifyRequest, session: StaffSession, action: 'access-close' | 'access-open', scope: string, change: AccessChange): Promise<void> {
+    await system(deps.db, 'console:action', (tx) =>
+      audit(tx, clock, { type: 'staff.action', accountId: null, requestId: request.id, payload: { staffId: session.staffId, sessionId: session.id, action, scope, changed: change.changed, incident: change.incident } }),
+    );
+  }
+
+  app.post('/console/access/close', async (request, reply) => {
+    const session = sessionOf(request);
+    const locale = localeOf(request);
+    // Per-scope field names: both scopes' forms are on one page, and ids are unique.
+    const scope = field(request, 'scope', 20);
+    if (!isScopeChoice(scope) || scope === 'all') return sendError(request, reply, 400, 'badRequest');
+    const values: AccessFormValues = { scope: scope satisfies AccessScope, reason: field(request, `reason-${scope}`, 600).trim(), messageFr: field(request, `message_fr-${scope}`, 600).trim(), messageEn: field(request, `message_en-${scope}`, 600).trim(), error: null };
+    // Checked before the step-up: nobody is asked for a passkey to be told the form is wrong.
+    const error = formError(values);
+    if (error) return dashboard(request, reply, { status: 400, form: { ...values, error: { field: error, text: t(locale, `console.access.error.${error}`) } } });
+    return stepUpOr(deps, request, reply, session, async () => {
+      const messages: AccessMessages | null = values.messageFr ? { fr: values.messageFr, en: values.messageEn } : null;
+      let change: AccessChange;
+      try {
+        change = await closeAccess(deps.db, clock, { scope, by: by(session), reason: values.reason, messages });
+      } catch (err) {
+        if (!(err instanceof AccessMessageError) && !(err instanceof RangeError)) throw err;
+        const f = err instanceof AccessMessageError ? (`message_${err.language}` as const) : ('reason' as const);
+        return dashboard(request, reply, { status: 400, form: { ...values, error: { field: f, text: t(locale, `console.access.error.${f}`) } } });
+      }
+      await recorded(request, session, 'access-close', scope, change);
+      return reply.redirect(`/console?done=${change.changed ? 'closed' : 'unchanged'}`, 303);
+    });
+  });
+
+  app.post('/console/access/open', async (request, reply) => {
+    const session = sessionOf(request);
+    const scope = field(request, 'scope', 20);
+    if (!isScopeChoice(scope) || scope === 'all') return sendError(request, reply, 400, 'badRequest');
+    return stepUpOr(deps, request, reply, session, async () => {
+      const change = await openAccess(deps.db, clock, { scope, by: by(session) });
+      await recorded(request, session, 'access-open', scope, change);
+      return reply.redirect(`/console?done=${change.changed ? 'opened' : 'unchanged'}`, 303);
+    });
+  });
+}
+
+const ONE_LINE = (s: string, max: number): boolean => s !== '' && s.length <= max && !/\p{Cc}/u.test(s);
+
+/** The first wrong field of a close: a reason is required; the messages go in pairs (the page shows both languages). */
+function formError(v: AccessFormValues): 'reason' | 'message_fr' | 'message_en' | null {
+  if (!ONE_LINE(v.reason, 500)) return 'reason';
+  if (v.messageFr === '' && v.messageEn === '') return null;
+  if (!ONE_LINE(v.messageFr, 500)) return 'message_fr';
+  if (!ONE_LINE(v.messageEn, 500)) return 'message_en';
+  return null;
+}
