@@ -4,6 +4,7 @@ import { PendingMigrationsError } from '../bootstrap.ts';
 import type { Command } from './command.ts';
 import { accessCloseCommand, accessOpenCommand, accessStatusCommand } from './commands/access.ts';
 import { auditVerifyCommand } from './commands/audit-verify.ts';
+import { clientsCreateCommand, clientsDisableCommand, clientsListCommand, clientsRotateSecretCommand, clientsShowCommand } from './commands/clients.ts';
 import { fileRebuildCommand } from './commands/file.ts';
 import { importBeneficiariesCommand, importPaymentsCommand } from './commands/import.ts';
 import { incidentCancelCommand } from './commands/incident/cancel.ts';
@@ -46,6 +47,11 @@ export const COMMANDS: Command[] = [
   proceduresStatusCommand,
   importBeneficiariesCommand,
   importPaymentsCommand,
+  clientsCreateCommand,
+  clientsListCommand,
+  clientsShowCommand,
+  clientsDisableCommand,
+  clientsRotateSecretCommand,
 ];
 
 function help(): string {

@@ -1,0 +1,84 @@
+import Provider, { type Configuration, type JWK } from 'oidc-provider';
+import { createOidcStore, type OidcStoreDeps } from './adapter.ts';
+import { providerAdapter } from './client-adapter.ts';
+import { ACR_VALUES, SCOPES } from './client-policy.ts';
+import { installSecretCheck } from './client-secret.ts';
+import { EXTRA_CLIENT_METADATA } from './clients.ts';
+
+/**
+ * The provider on our storage, with the settings that storage depends on. Mounting it is one
+ * call (`provider.callback()` under the issuer's path); interactions, claims (findAccount),
+ * pairwise subjects and the signing-key store are the next step (docs/integration.md).
+ */
+export interface OidcProviderOptions extends OidcStoreDeps {
+  issuer: string;
+  /** Private signing keys (ES256 first: the default for ID tokens). */
+  signingKeys: JWK[];
+  /** Keys that sign the provider's cookies, newest first. */
+  cookieKeys: string[];
+  /** Anything else (findAccount, interactions, claims…), laid over these settings. */
+  configuration?: Configuration;
+}
+
+/** Secrets are stored as MACs (client-secret.ts): nothing may use a client secret as a key. */
+const NO_SYMMETRIC = ['RS256', 'PS256', 'ES256', 'Ed25519', 'EdDSA'] as const;
+const ASYMMETRIC_ENC = ['ECDH-ES', 'RSA-OAEP', 'RSA-OAEP-256'] as const;
+
+const escapeHtml = (v: string): string => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * Until the DSFR error page exists: no third-party resource (the library's default page loads
+ * Google Fonts), never cached, and only the error code, never its description (which can
+ * quote what the request carried).
+ */
+const renderError: NonNullable<Configuration['renderError']> = (ctx, out) => {
+  ctx.type = 'html';
+  ctx.set('Cache-Control', 'no-store');
+  const code = escapeHtml(String(out.error ?? 'server_error'));
+  ctx.body = `<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Connexion impossible</title></head><body><h1>La demande de connexion n’a pas abouti</h1><p lang="en">The sign-in request failed.</p><p>Code : <code>${code}</code></p></body></html>`;
+};
+
+export function baseConfiguration(deps: OidcStoreDeps, signingKeys: JWK[], cookieKeys: string[]): Configuration {
+  return {
+    adapter: providerAdapter(createOidcStore(deps)),
+    jwks: { keys: signingKeys },
+    cookies: { keys: cookieKeys },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    enabledJWA: {
+      clientAuthSigningAlgValues: NO_SYMMETRIC,
+      requestObjectSigningAlgValues: NO_SYMMETRIC,
+      idTokenSigningAlgValues: ['ES256', 'RS256'],
+      userinfoSigningAlgValues: ['ES256', 'RS256'],
+      idTokenEncryptionAlgValues: ASYMMETRIC_ENC,
+      userinfoEncryptionAlgValues: ASYMMETRIC_ENC,
+      requestObjectEncryptionAlgValues: ASYMMETRIC_ENC,
+      introspectionEncryptionAlgValues: ASYMMETRIC_ENC,
+      authorizationEncryptionAlgValues: ASYMMETRIC_ENC,
+    },
+    clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code'], response_types: ['code'] },
+    extraClientMetadata: { properties: [...EXTRA_CLIENT_METADATA] },
+    acrValues: [...ACR_VALUES],
+    scopes: [...SCOPES],
+    responseTypes: ['code'],
+    allowOmittingSingleRegisteredRedirectUri: false,
+    features: {
+      clientCredentials: { enabled: true },
+      revocation: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      devInteractions: { enabled: false },
+      registration: { enabled: false },
+    },
+    renderError,
+    // The issue's defaults: short lifetimes, configurable later through `configuration`.
+    ttl: { AuthorizationCode: 30, AccessToken: 60, IdToken: 60, ClientCredentials: 60, Interaction: 600, Session: 8 * 3600, Grant: 8 * 3600 },
+  };
+}
+
+export function createOidcProvider(options: OidcProviderOptions): Provider {
+  const { issuer, signingKeys, cookieKeys, configuration, ...deps } = options;
+  const base = baseConfiguration(deps, signingKeys, cookieKeys);
+  const features = { ...base.features, ...(configuration?.features ?? {}) } as Configuration['features'];
+  const provider = new Provider(issuer, { ...base, ...configuration, features });
+  installSecretCheck(provider, deps.ring);
+  return provider;
+}
