@@ -10,6 +10,7 @@ import { transportFor } from './mail/transport.ts';
 import { siteFromConfig } from './mail/site.ts';
 import { demoInstructions, ensureDemoCitizen } from './accounts/demo.ts';
 import { startHousekeeping } from './auth/housekeeping.ts';
+import { purgeExpiredOidc } from './oidc/housekeeping.ts';
 
 export interface ServerIo {
   env: NodeJS.ProcessEnv;
@@ -53,8 +54,15 @@ export async function startServer(io: ServerIo): Promise<{ url: string; address:
     logger: logger.child({ component: 'mail-worker' }),
   });
   const stopHousekeeping = startHousekeeping(db, clock, config.auth, logger.child({ component: 'housekeeping' }));
+  // The OpenID provider's rows: reads already ignore expired ones, this frees the space and
+  // moves its data keys under the current KEK.
+  const oidcHousekeeping = setInterval(() => {
+    purgeExpiredOidc(db, ring, clock).catch((err: unknown) => logger.error({ err, component: 'housekeeping' }, 'oidc housekeeping failed'));
+  }, 10 * 60 * 1000);
+  oidcHousekeeping.unref();
   const close = async (): Promise<void> => {
     stopHousekeeping();
+    clearInterval(oidcHousekeeping);
     stopWatching();
     await worker.stop();
     await transport.close?.();

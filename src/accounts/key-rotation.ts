@@ -4,11 +4,14 @@ import { system } from '../db/contexts.ts';
 import { unwrapDataKey, wrapDataKey } from '../crypto/envelope.ts';
 import type { KeyRing } from '../crypto/keyring.ts';
 import { audit } from '../audit/log.ts';
+import { rewrapOidcDataKeys } from '../oidc/payload-keys.ts';
 
-/** How many data keys are wrapped by each key-encryption key. */
+/** How many data keys (accounts' and the OpenID provider's) are wrapped by each key-encryption key. */
 export async function dataKeysByKek(db: Database): Promise<Map<string, number>> {
   const { rows } = await system(db, 'keys-status', (tx) =>
-    tx.query<{ kek_id: string; n: string }>(`SELECT kek_id, count(*)::text AS n FROM account_keys GROUP BY kek_id ORDER BY kek_id`),
+    tx.query<{ kek_id: string; n: string }>(
+      `SELECT kek_id, count(*)::text AS n FROM (SELECT kek_id FROM account_keys UNION ALL SELECT kek_id FROM oidc_data_keys) k GROUP BY kek_id ORDER BY kek_id`,
+    ),
   );
   return new Map(rows.map((r) => [r.kek_id, Number(r.n)]));
 }
@@ -49,7 +52,10 @@ export async function rewrapDataKeys(
       if (rows.length > 0) await audit(tx, clock, { type: 'keys.rewrapped', accountId: null, payload: { to: target, count: rows.length } });
       return rows.length;
     });
-    if (n === 0) return { rewrapped: total };
+    if (n === 0) {
+      // The provider's few data keys last: after them nothing is left under an older KEK.
+      return { rewrapped: total + (await system(db, 'keys-rotate', (tx) => rewrapOidcDataKeys(tx, ring))) };
+    }
     total += n;
     await options.afterBatch?.(total);
   }

@@ -7,6 +7,7 @@ import { readAccount } from '../../src/accounts/accounts.ts';
 import { dataKeysByKek, rewrapDataKeys } from '../../src/accounts/key-rotation.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
 import { newAccount } from '../support/fixtures.ts';
+import { OidcPayloadKeys } from '../../src/oidc/payload-keys.ts';
 
 for (const backend of backends()) {
   describe(`key-encryption key rotation on ${backend.name}`, { skip: backend.skip }, () => {
@@ -46,6 +47,18 @@ for (const backend of backends()) {
       // The old KEK is no longer needed to read anything.
       const retired = ring.withoutKek('kek-one');
       for (const id of ids) assert.ok(await system(t.db, 'test', (tx) => readAccount(tx, retired, id)), 'readable without the old key');
+    });
+
+    test('the OpenID provider’s data keys are counted and re-wrapped too, so retiring the old key loses nothing', async () => {
+      const before = new OidcPayloadKeys(t.db, ring, clock);
+      const made = await before.current();
+      const current = ring.currentKekId;
+      ring.adopt(ring.withNewKek('kek-three'));
+      assert.equal(Object.fromEntries(await dataKeysByKek(t.db))[current], 8, 'seven accounts and the provider key');
+      assert.equal((await rewrapDataKeys(t.db, ring, clock)).rewrapped, 8);
+      assert.deepEqual(Object.fromEntries(await dataKeysByKek(t.db)), { 'kek-three': 8 });
+      const after = new OidcPayloadKeys(t.db, ring.withoutKek(current), clock);
+      assert.equal((await after.current()).id, made.id, 'the same data key, readable under the new KEK alone');
     });
 
     test('re-running a finished rotation does nothing', async () => {
