@@ -7,6 +7,7 @@ import type { Tx } from '../db/contexts.ts';
 import { queueMail } from '../mail/outbox.ts';
 import type { MailLocale } from '../mail/templates/types.ts';
 import type { AuthPolicy } from './policy.ts';
+import { endSessionsRaisedBy } from './sessions.ts';
 
 /**
  * What every strong authenticator shares (passkey, authenticator app, approval device): a
@@ -108,12 +109,28 @@ export async function addAuthenticator(
   return { id, sensitiveFrom };
 }
 
-/** Removes one of the account's authenticators (false if it is not theirs or already gone), and tells the owner. */
+/**
+ * Removes one of the account's authenticators (null if it is not theirs or already gone), tells
+ * the owner, and ends every live session it raised (sessions.raised_by: at login or at a
+ * step-up), so that a level never outlives the authenticator that gave it. `keep` is a session
+ * spared even if it was raised by it (a password change keeps the session that made it);
+ * otherwise the session doing the removal ends too when it was one of them (`currentEnded`).
+ */
 export async function removeAuthenticator(
   tx: Tx,
   deps: ChangeContext,
-  o: { accountId: string; id: string; locale: MailLocale; client: { browser: string | null; os: string | null }; requestId?: string },
-): Promise<boolean> {
+  o: {
+    accountId: string;
+    id: string;
+    locale: MailLocale;
+    client: { browser: string | null; os: string | null };
+    requestId?: string;
+    /** The session asking for the removal, if any. */
+    currentSession?: string | null;
+    /** Spare the current session even if the removed authenticator raised it. */
+    keepCurrent?: boolean;
+  },
+): Promise<{ kind: AuthenticatorKind; sessionsEnded: number; currentEnded: boolean } | null> {
   const { clock } = deps;
   const now = clock.now();
   const { rows } = await tx.query<{ kind: AuthenticatorKind }>(
@@ -121,15 +138,16 @@ export async function removeAuthenticator(
     [o.id, o.accountId, now],
   );
   const kind = rows[0]?.kind;
-  if (!kind) return false;
+  if (!kind) return null;
   await audit(tx, clock, { type: 'authenticator.removed', accountId: o.accountId, requestId: o.requestId, payload: { authenticatorId: o.id, kind } });
+  const ended = await endSessionsRaisedBy(tx, clock, { accountId: o.accountId, authenticatorId: o.id, current: o.currentSession ?? null, keepCurrent: o.keepCurrent === true, requestId: o.requestId });
   await queueMail(tx, deps, {
     accountId: o.accountId,
     template: 'authenticator-changed',
     locale: o.locale,
     params: { at: now.toISOString(), browser: o.client.browser, os: o.client.os, kind, change: 'removed' },
   });
-  return true;
+  return { kind, sessionsEnded: ended.count, currentEnded: ended.currentEnded };
 }
 
 /** Marks an authenticator used (shown on the security page); returns its cooling-off end. */
@@ -169,7 +187,7 @@ export async function authenticatorOf(tx: Tx, accountId: string, id: string): Pr
 export async function removeCoolingOff(
   tx: Tx,
   deps: ChangeContext,
-  o: { accountId: string; locale: MailLocale; client: { browser: string | null; os: string | null }; requestId?: string },
+  o: { accountId: string; locale: MailLocale; client: { browser: string | null; os: string | null }; requestId?: string; currentSession?: string | null; keepCurrent?: boolean },
 ): Promise<number> {
   const { rows } = await tx.query<{ id: string }>(
     `SELECT id FROM authenticators WHERE account_id = $1 AND removed_at IS NULL AND sensitive_from > $2`,

@@ -59,6 +59,8 @@ export async function startSession(
     requestId?: string;
     /** The NIR blind index typed at login; absent (passkey-only login): the account's own, read now. */
     loginNirIndex?: Uint8Array;
+    /** The strong authenticator that gave the level, if one did: removing it ends the session. */
+    raisedBy?: string | null;
   },
 ): Promise<{ token: string; session: Session }> {
   const { ring, clock, policy } = deps;
@@ -70,9 +72,9 @@ export async function startSession(
   const now = clock.now();
   const expiresAt = new Date(now.getTime() + policy.sessionAbsolute * 1000);
   tx.send(
-    `INSERT INTO sessions (id, account_id, token_hash, level, amr, auth_time, client, created_at, last_seen_at, expires_at, sensitive_from, email_code_at, login_nir_index)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12)`,
-    [id, input.accountId, tokenHash(token), input.level, input.amr, input.authTime, cipher.encryptJson(`session:${id}`, input.client), now, expiresAt, input.sensitiveFrom ?? null, input.emailCodeAt ?? null, loginNirIndex],
+    `INSERT INTO sessions (id, account_id, token_hash, level, amr, auth_time, client, created_at, last_seen_at, expires_at, sensitive_from, email_code_at, login_nir_index, raised_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13::uuid[])`,
+    [id, input.accountId, tokenHash(token), input.level, input.amr, input.authTime, cipher.encryptJson(`session:${id}`, input.client), now, expiresAt, input.sensitiveFrom ?? null, input.emailCodeAt ?? null, loginNirIndex, input.raisedBy ? [input.raisedBy] : []],
   );
   await audit(tx, clock, { type: 'session.started', accountId: input.accountId, requestId: input.requestId, payload: { sessionId: id, level: input.level, amr: input.amr } });
   const session: Session = {
@@ -181,16 +183,53 @@ export async function endOtherSessions(tx: Tx, clock: Clock, accountId: string, 
 }
 
 /**
+ * Removing an authenticator: every live session of the account that it raised (at login or at
+ * any step-up since, raised_by) ends, this one included. What is left of such a session is not
+ * a level: the authenticator was the strong part of it, and a password without its second
+ * factor, or a passkey's session without the passkey, proves nothing. Sessions it did not raise
+ * are untouched. Returns whether `current` was among them (its cookie is then dead).
+ */
+export async function endSessionsRaisedBy(
+  tx: Tx,
+  clock: Clock,
+  o: { accountId: string; authenticatorId: string; current: string | null; keepCurrent?: boolean; requestId?: string },
+): Promise<{ count: number; currentEnded: boolean }> {
+  const spared = o.keepCurrent === true ? o.current : null;
+  const { rows } = await tx.query<{ id: string }>(
+    `UPDATE sessions SET ended_at = $3, end_reason = 'authenticator-removed'
+      WHERE account_id = $1 AND ended_at IS NULL AND $2::uuid = ANY (raised_by) AND ($4::uuid IS NULL OR id <> $4::uuid) RETURNING id`,
+    [o.accountId, o.authenticatorId, clock.now(), spared],
+  );
+  const currentEnded = o.current !== null && rows.some((r) => r.id === o.current);
+  if (rows.length > 0) {
+    await audit(tx, clock, {
+      type: 'sessions.ended',
+      accountId: o.accountId,
+      requestId: o.requestId,
+      payload: { count: rows.length, reason: 'authenticator-removed', kept: currentEnded ? null : o.current },
+    });
+  }
+  return { count: rows.length, currentEnded };
+}
+
+/**
  * Step-up: the session takes the level the citizen just proved, with a new auth time. The
  * only way a session rises; it never goes above what a flow's methods gave (levelOf). It also
- * gets a new token: a cookie copied before the step-up does not gain the level. Null if the
- * session ended meanwhile.
+ * gets a new token: a cookie copied before the step-up does not gain the level. The
+ * authenticator used joins those that raised the session (never forgotten: removing any of
+ * them ends it). Null if the session ended meanwhile.
  */
-export async function raiseSession(tx: Tx, sessionId: string, o: { level: Level; amr: string[]; authTime: Date; sensitiveFrom: Date | null }): Promise<string | null> {
+export async function raiseSession(
+  tx: Tx,
+  sessionId: string,
+  o: { level: Level; amr: string[]; authTime: Date; sensitiveFrom: Date | null; raisedBy?: string | null },
+): Promise<string | null> {
   const token = randomToken(32);
   const { rows } = await tx.query(
-    `UPDATE sessions SET level = $2, amr = $3, auth_time = $4, sensitive_from = $5, token_hash = $6 WHERE id = $1 AND ended_at IS NULL RETURNING id`,
-    [sessionId, o.level, o.amr, o.authTime, o.sensitiveFrom, tokenHash(token)],
+    `UPDATE sessions SET level = $2, amr = $3, auth_time = $4, sensitive_from = $5, token_hash = $6,
+            raised_by = CASE WHEN $7::uuid IS NULL OR $7::uuid = ANY (raised_by) THEN raised_by ELSE array_append(raised_by, $7::uuid) END
+      WHERE id = $1 AND ended_at IS NULL RETURNING id`,
+    [sessionId, o.level, o.amr, o.authTime, o.sensitiveFrom, tokenHash(token), o.raisedBy ?? null],
   );
   return rows.length === 1 ? token : null;
 }

@@ -82,8 +82,10 @@ export async function changePassword(deps: AccountDeps, input: ChangePasswordInp
   const changed = await citizenRequest(deps, input.request, async (tx): Promise<ChangePasswordResult> => {
     if (!(await sessionStillLive(tx, input.sessionId))) return { ok: false, reason: 'session-ended' };
     await setPasswordHash(tx, clock, accountId, hash);
-    await removeCoolingOff(tx, deps, { accountId, locale: input.locale, client: input.client, requestId: input.requestId });
     const sessionsEnded = await endOtherSessions(tx, clock, accountId, input.sessionId, 'password-changed', input.requestId);
+    // After the others ended (their reason stays the password change). This session, which
+    // just proved the password and a fresh email code, is kept even if one of these raised it.
+    await removeCoolingOff(tx, deps, { accountId, locale: input.locale, client: input.client, requestId: input.requestId, currentSession: input.sessionId, keepCurrent: true });
     await queuePasswordChangedMail(tx, deps, { accountId, locale: input.locale, at: clock.now(), client: input.client, via: 'change' });
     await audit(tx, clock, { type: 'password.changed', accountId, requestId: input.requestId, payload: { via: 'change', sessionsEnded } });
     return { ok: true, sessionsEnded, token };

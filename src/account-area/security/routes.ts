@@ -137,13 +137,16 @@ export async function securityRoutes(app: FastifyInstance, deps: AccountDeps): P
     const returnTo = `${PAGE}/authenticators/${id}/remove`;
     const allowed = coolingOff ? await ensureFreshEmailCode(deps, request, reply, session, returnTo) : await ensureSensitive(deps, request, reply, session, returnTo);
     if (!allowed) return reply;
+    // The sessions it raised end with it (this one too if it did: what is left of it is no
+    // level). Sessions raised otherwise are untouched, except after a removal by email code.
     const removed = await citizenRequest(deps, request, async (tx) => {
-      const done = await removeAuthenticator(tx, deps, { accountId: session.accountId, id, locale, client: clientOf(request), requestId: request.id });
+      const done = await removeAuthenticator(tx, deps, { accountId: session.accountId, id, locale, client: clientOf(request), requestId: request.id, currentSession: session.id });
       if (done && coolingOff) await endOtherSessions(tx, clock, session.accountId, session.id, 'authenticator-removed', request.id);
       return done;
     });
     // Another account's id answers like an unknown one (no IDOR oracle), and nothing changes.
     if (!removed) return show(request, reply, session, { status: 404, strongAlert: alert('error', t(locale, 'strong.notFound')) });
+    if (removed.currentEnded) return gone(request, reply);
     return reply.redirect(`${PAGE}?done=authenticator-removed`, 303);
   });
 

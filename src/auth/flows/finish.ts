@@ -73,7 +73,7 @@ export async function finishMethod(
 
   if (flow.kind === 'step-up') {
     if (!flow.sessionId) throw new Error('a step-up flow without its session');
-    const token = await raiseSession(tx, flow.sessionId, { level: reached.level, amr: reached.amr, authTime: now, sensitiveFrom });
+    const token = await raiseSession(tx, flow.sessionId, { level: reached.level, amr: reached.amr, authTime: now, sensitiveFrom, raisedBy: authenticatorId ?? null });
     // Ended while the step-up ran (logout elsewhere, password changed): nothing to raise.
     if (!token) throw new Error('the session of this step-up has ended');
     await audit(tx, clock, { type: 'step-up.completed', accountId, requestId: request.id, payload: { flowId: flow.id, sessionId: flow.sessionId, level: reached.level, amr: reached.amr } });
@@ -90,6 +90,7 @@ export async function finishMethod(
     authTime: now,
     sensitiveFrom,
     emailCodeAt,
+    raisedBy: authenticatorId ?? null,
     client: { ip: o.client.ip, userAgent: o.client.userAgent },
     requestId: request.id,
   });
