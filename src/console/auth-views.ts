@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CONSOLE_PREFIX } from '../incident/access-scope.ts';
 import { STAFF_POLICY } from '../staff/policy.ts';
 import { csrfField } from '../web/csrf.ts';
 import { alert, input, narrow } from '../web/forms.ts';
@@ -25,7 +26,7 @@ export function enrolPasskeyPage(request: FastifyRequest, reply: FastifyReply, i
   const locale = localeOf(request);
   return narrow(html`<h1>${t(locale, 'console.enrol.title')}</h1>
   <p>${t(locale, 'console.enrol.passkeyLead')}</p>
-  ${passkeyBlock({ request, reply, locale, mode: 'register', options: `/console/enrol/${id}/options`, verify: `/console/enrol/${id}/passkey`, lead: t(locale, 'console.enrol.passkeyHint'), button: t(locale, 'console.enrol.passkeyButton') })}`);
+  ${passkeyBlock({ request, reply, locale, mode: 'register', options: `${CONSOLE_PREFIX}/enrol/${id}/options`, verify: `${CONSOLE_PREFIX}/enrol/${id}/passkey`, lead: t(locale, 'console.enrol.passkeyHint'), button: t(locale, 'console.enrol.passkeyButton') })}`);
 }
 
 export function loginPage(request: FastifyRequest, reply: FastifyReply): SafeHtml {
@@ -43,6 +44,6 @@ export function stepUpPage(request: FastifyRequest, reply: FastifyReply, id: str
   const locale = localeOf(request);
   return narrow(html`<h1>${t(locale, 'console.stepUp.title')}</h1>
   <p>${t(locale, 'console.stepUp.lead', { minutes: Math.round(STAFF_POLICY.stepUpMaxAge / 60) })}</p>
-  ${passkeyBlock({ request, reply, locale, mode: 'authenticate', options: `/console/step-up/${id}/options`, verify: `/console/step-up/${id}/passkey`, lead: t(locale, 'console.stepUp.hint'), button: t(locale, 'console.stepUp.button') })}
+  ${passkeyBlock({ request, reply, locale, mode: 'authenticate', options: `${CONSOLE_PREFIX}/step-up/${id}/options`, verify: `${CONSOLE_PREFIX}/step-up/${id}/passkey`, lead: t(locale, 'console.stepUp.hint'), button: t(locale, 'console.stepUp.button') })}
   <p class="fr-mt-4w"><a class="fr-link" href="/console">${t(locale, 'console.stepUp.cancel')}</a></p>`);
 }

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { audit } from '../audit/log.ts';
-import { system } from '../db/contexts.ts';
+import { system, type Tx } from '../db/contexts.ts';
 import { AccessMessageError, type AccessMessages } from '../incident/access-message.ts';
-import { closeAccess, openAccess, previewAccess, readAccessScopes, type AccessChange } from '../incident/access.ts';
-import { isScopeChoice, type AccessScope } from '../incident/access-scope.ts';
+import { closeAccess, openAccess, previewAccess, readAccessScopes, type AccessChange, type AlsoInTx } from '../incident/access.ts';
+import { CONSOLE_PREFIX, isScopeChoice, type AccessScope } from '../incident/access-scope.ts';
 import { latestCohort } from '../incident/cohort-store.ts';
 import { findIncident, listIncidents, REFERENCE, timelineOf } from '../incident/incidents.ts';
 import type { StaffSession } from '../staff/sessions.ts';
@@ -55,9 +55,9 @@ export async function consolePages(app: FastifyInstance, deps: ConsoleDeps): Pro
     return sendConsolePage(request, reply, { title: t(locale, 'console.title'), main, session, status: o.status });
   }
 
-  app.get('/console', async (request, reply) => dashboard(request, reply));
+  app.get(CONSOLE_PREFIX, async (request, reply) => dashboard(request, reply));
 
-  app.get<{ Params: { reference: string } }>('/console/incidents/:reference', async (request, reply) => {
+  app.get<{ Params: { reference: string } }>(`${CONSOLE_PREFIX}/incidents/:reference`, async (request, reply) => {
     const reference = request.params.reference.toUpperCase();
     if (!REFERENCE.test(reference)) return sendError(request, reply, 404, 'notFound');
     const found = await system(deps.db, 'console:view', async (tx) => {
@@ -72,14 +72,14 @@ export async function consolePages(app: FastifyInstance, deps: ConsoleDeps): Pro
     return sendConsolePage(request, reply, { title: found.incident.reference, main, session: sessionOf(request) });
   });
 
-  /** After the switch moved: the staff action's own audit event, linking it to this session. */
-  async function recorded(request: FastifyRequest, session: StaffSession, action: 'access-close' | 'access-open', scope: string, change: AccessChange): Promise<void> {
-    await system(deps.db, 'console:action', (tx) =>
-      audit(tx, clock, { type: 'staff.action', accountId: null, requestId: request.id, payload: { staffId: session.staffId, sessionId: session.id, action, scope, changed: change.changed, incident: change.incident } }),
-    );
-  }
+  /** The staff action's own audit event, linking it to this session: written in the switch's transaction, so neither commits without the other. */
+  const recorded =
+    (request: FastifyRequest, session: StaffSession, action: 'access-close' | 'access-open', scope: string): AlsoInTx =>
+    async (tx: Tx, change: AccessChange) => {
+      await audit(tx, clock, { type: 'staff.action', accountId: null, requestId: request.id, payload: { staffId: session.staffId, sessionId: session.id, action, scope, changed: change.changed, incident: change.incident } });
+    };
 
-  app.post('/console/access/close', async (request, reply) => {
+  app.post(`${CONSOLE_PREFIX}/access/close`, async (request, reply) => {
     const session = sessionOf(request);
     const locale = localeOf(request);
     // Per-scope field names: both scopes' forms are on one page, and ids are unique.
@@ -93,25 +93,23 @@ export async function consolePages(app: FastifyInstance, deps: ConsoleDeps): Pro
       const messages: AccessMessages | null = values.messageFr ? { fr: values.messageFr, en: values.messageEn } : null;
       let change: AccessChange;
       try {
-        change = await closeAccess(deps.db, clock, { scope, by: by(session), reason: values.reason, messages });
+        change = await closeAccess(deps.db, clock, { scope, by: by(session), reason: values.reason, messages, also: recorded(request, session, 'access-close', scope) });
       } catch (err) {
         if (!(err instanceof AccessMessageError) && !(err instanceof RangeError)) throw err;
         const f = err instanceof AccessMessageError ? (`message_${err.language}` as const) : ('reason' as const);
         return dashboard(request, reply, { status: 400, form: { ...values, error: { field: f, text: t(locale, `console.access.error.${f}`) } } });
       }
-      await recorded(request, session, 'access-close', scope, change);
-      return reply.redirect(`/console?done=${change.changed ? 'closed' : 'unchanged'}`, 303);
+      return reply.redirect(`${CONSOLE_PREFIX}?done=${change.changed ? 'closed' : 'unchanged'}`, 303);
     });
   });
 
-  app.post('/console/access/open', async (request, reply) => {
+  app.post(`${CONSOLE_PREFIX}/access/open`, async (request, reply) => {
     const session = sessionOf(request);
     const scope = field(request, 'scope', 20);
     if (!isScopeChoice(scope) || scope === 'all') return sendError(request, reply, 400, 'badRequest');
     return stepUpOr(deps, request, reply, session, async () => {
-      const change = await openAccess(deps.db, clock, { scope, by: by(session) });
-      await recorded(request, session, 'access-open', scope, change);
-      return reply.redirect(`/console?done=${change.changed ? 'opened' : 'unchanged'}`, 303);
+      const change = await openAccess(deps.db, clock, { scope, by: by(session), also: recorded(request, session, 'access-open', scope) });
+      return reply.redirect(`${CONSOLE_PREFIX}?done=${change.changed ? 'opened' : 'unchanged'}`, 303);
     });
   });
 }

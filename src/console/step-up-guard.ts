@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { formToKeep } from '../auth/flows/kept-form.ts';
 import { system } from '../db/contexts.ts';
+import { CONSOLE_PREFIX } from '../incident/access-scope.ts';
 import { createCeremony } from '../staff/ceremonies.ts';
 import { freshStepUp, type StaffSession } from '../staff/sessions.ts';
 import { csrfBinding } from '../web/csrf.ts';
@@ -21,9 +22,9 @@ export async function stepUpOr(
   action: () => Promise<FastifyReply>,
 ): Promise<FastifyReply> {
   if (freshStepUp(session, deps.clock.now())) return action();
-  const returnTo = request.url.split('?', 1)[0] ?? '/console';
+  const returnTo = request.url.split('?', 1)[0] ?? CONSOLE_PREFIX;
   const id = await system(deps.db, 'console:step-up', (tx) =>
     createCeremony(tx, deps.clock, { kind: 'step-up', csrfBinding: csrfBinding(request, reply), staffId: session.staffId, sessionId: session.id, returnTo, keptForm: formToKeep(request) }),
   );
-  return reply.redirect(`/console/step-up/${id}`, 303);
+  return reply.redirect(`${CONSOLE_PREFIX}/step-up/${id}`, 303);
 }

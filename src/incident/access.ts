@@ -115,12 +115,17 @@ export interface CloseOptions {
   messages?: AccessMessages | null;
   /** The incident to record the step on; default: the only open incident, if exactly one is open. */
   incident?: string;
+  /** Run in the change's transaction once it is made (the console's own audit event): the change and its record commit together. */
+  also?: AlsoInTx;
 }
+
+export type AlsoInTx = (tx: Tx, change: AccessChange) => Promise<void>;
 
 export interface OpenOptions {
   scope?: ScopeChoice;
   by: AccessActor;
   incident?: string;
+  also?: AlsoInTx;
 }
 
 /** Closes the scope(s); closing citizens ends every live citizen session in the same transaction. */
@@ -133,7 +138,9 @@ export async function closeAccess(db: Database, clock: Clock, o: CloseOptions): 
     const incident = await incidentFor(tx, o.incident);
     const done = await setScopes(tx, clock, { scope, open: false, by: o.by, reason, messages });
     if (incident) await recordStep(tx, clock, incident, { kind: 'access', by: incidentActor(o.by), applied: true, summary: stepSummary('close', scope, o.by, done, messages !== null) });
-    return { ...done, incident: incident?.reference ?? null };
+    const change = { ...done, incident: incident?.reference ?? null };
+    if (o.also) await o.also(tx, change);
+    return change;
   });
   // This process answers the new state from now on, whatever its cache held.
   for (const s of change.scopes) rememberAccess(db, s.state);
@@ -146,7 +153,9 @@ export async function openAccess(db: Database, clock: Clock, o: OpenOptions): Pr
     const incident = await incidentFor(tx, o.incident);
     const done = await setScopes(tx, clock, { scope, open: true, by: o.by, reason: null, messages: null });
     if (incident) await recordStep(tx, clock, incident, { kind: 'access', by: incidentActor(o.by), applied: true, summary: stepSummary('open', scope, o.by, done, false) });
-    return { ...done, incident: incident?.reference ?? null };
+    const change = { ...done, incident: incident?.reference ?? null };
+    if (o.also) await o.also(tx, change);
+    return change;
   });
   for (const s of change.scopes) rememberAccess(db, s.state);
   return change;

@@ -3,6 +3,7 @@ import { checkAssertion, credentialIdOf, type RegistrationResult, type StoredPas
 import type { Clock } from '../clock.ts';
 import { newId } from '../crypto/random.ts';
 import type { Tx } from '../db/contexts.ts';
+import { staffAssertionAllowed } from './throttle.ts';
 
 /**
  * Staff passkeys, in their own table. Options and attestations go through the citizens'
@@ -74,7 +75,10 @@ export async function storeStaffPasskey(tx: Tx, clock: Clock, staffId: string, c
   return id;
 }
 
-export type StaffAssertion = { ok: true; passkey: StaffPasskey } | { ok: false; reason: 'unknown-credential' | 'other-staff' | 'disabled' | 'invalid' | 'signature' | 'counter'; staffId: string | null };
+export type StaffAssertion =
+  | { ok: true; passkey: StaffPasskey }
+  | { ok: false; reason: 'unknown-credential' | 'other-staff' | 'disabled' | 'invalid' | 'signature' | 'counter'; staffId: string | null }
+  | { ok: false; reason: 'throttled'; staffId: string; retryAt: Date };
 
 /** Verifies an assertion against a challenge already taken; `expectedStaff`: the session's staff member at a step-up. */
 export async function verifyStaffAssertion(
@@ -90,6 +94,9 @@ export async function verifyStaffAssertion(
   if (o.expectedStaff !== null && passkey.staffId !== o.expectedStaff) return { ok: false, reason: 'other-staff', staffId: o.expectedStaff };
   const fail = (reason: 'disabled' | 'invalid' | 'signature' | 'counter'): StaffAssertion => ({ ok: false, reason, staffId: passkey.staffId });
   if (!passkey.staffActive) return fail('disabled');
+  // The account's cap on failed assertions, before the signature is looked at (throttle.ts).
+  const allowed = await staffAssertionAllowed(tx, clock, passkey.staffId);
+  if (!allowed.ok) return { ok: false, reason: 'throttled', staffId: passkey.staffId, retryAt: allowed.retryAt };
   const checked = await checkAssertion(webauthn, o.response, o.expectedChallenge, passkey);
   if (!checked.ok) return fail(checked.reason);
   const { newCounter } = checked;

@@ -12,6 +12,15 @@ export const STAFF_POLICY = {
   enrolmentCodeTtl: 24 * 3600,
   /** A WebAuthn ceremony (browser UIs allow two minutes; a step-up page may wait a little). */
   ceremonyTtl: 10 * 60,
+  /**
+   * Failed enrolment codes and logins from one client address within throttleWindow, before it
+   * is refused (429) until the window ends. Few: a handful of operators, each with one passkey.
+   */
+  clientMaxFailures: 10,
+  /** Failed passkey assertions naming one staff account within throttleWindow: its assertions wait for the window's end. */
+  staffMaxFailures: 5,
+  /** The throttles' window (seconds); no longer than the citizens' ipWindow, whose housekeeping deletes older rows of client_throttle. */
+  throttleWindow: 15 * 60,
 } as const;
 
 export type StaffPolicy = typeof STAFF_POLICY;

@@ -93,4 +93,7 @@ export const consoleEn: Record<keyof typeof consoleFr, string> = {
   'console.passkey.noScript': 'Passkeys need JavaScript: turn it on to continue.',
   'console.passkey.unsupported': 'This browser cannot use a passkey.',
   'console.passkey.refused': 'This passkey could not be verified. Try again.',
+  'console.throttled.title': 'Too many attempts',
+  'console.throttled.body': 'Too many failed attempts from your connection. Try again in {minutes} min.',
+  'console.passkey.throttled': 'Too many failed attempts: wait {minutes} min before trying again.',
 };

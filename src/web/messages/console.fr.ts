@@ -92,4 +92,7 @@ export const consoleFr = {
   'console.passkey.noScript': 'Les clés d’accès ont besoin de JavaScript : activez-le pour continuer.',
   'console.passkey.unsupported': 'Ce navigateur ne permet pas d’utiliser une clé d’accès.',
   'console.passkey.refused': 'Cette clé d’accès n’a pas pu être vérifiée. Réessayez.',
+  'console.throttled.title': 'Trop de tentatives',
+  'console.throttled.body': 'Trop de tentatives échouées depuis votre connexion. Réessayez dans {minutes} min.',
+  'console.passkey.throttled': 'Trop de tentatives échouées : attendez {minutes} min avant de réessayer.',
 };
