@@ -1,17 +1,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
-import { KeyRing, writeKeyRing } from '../../src/crypto/keyring.ts';
-import { openDatabase, pgliteDir, type OpenDatabase } from '../../src/db/open.ts';
+import { KeyRing } from '../../src/crypto/keyring.ts';
+import type { OpenDatabase } from '../../src/db/open.ts';
 import { openIncident } from '../../src/incident/incidents.ts';
 import { checkPage, launchChromium, openPage, SCREENSHOTS } from '../support/browser.ts';
 import { testApp, type TestApp } from '../support/app.ts';
 import { sesame } from '../support/cli.ts';
+import { cliWorkspace, type CliWorkspace } from '../support/cli-workspace.ts';
 import { requirement } from '../support/requirements.ts';
+import { freePort } from '../support/free-port.ts';
 
 /**
  * The operator console in Chromium with the DevTools virtual authenticator: `sesame staff
@@ -21,18 +20,8 @@ import { requirement } from '../support/requirements.ts';
  * page. The CLI and the server share a PGlite directory and a key file, as in production.
  * http://localhost:<port>: WebAuthn wants a secure context and a domain as RP ID.
  */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 describe('operator console in Chromium', requirement('chromium'), () => {
-  let dir: string;
-  let env: NodeJS.ProcessEnv;
+  let ws: CliWorkspace;
   let base: string;
   let code: string;
   let db: OpenDatabase;
@@ -41,16 +30,13 @@ describe('operator console in Chromium', requirement('chromium'), () => {
   const ring = KeyRing.generate('kek-test');
 
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'sesame-console-e2e-'));
     const port = await freePort();
     base = `http://localhost:${port}`;
-    env = { SESAME_DATA_DIR: dir, LOG_LEVEL: 'silent', USER: 'oncall.martin', SESAME_PUBLIC_URL: base, PORT: String(port) };
-    await writeKeyRing(path.join(dir, 'keys.json'), ring);
-    assert.equal((await sesame(['migrate'], env)).code, 0);
-    const created = await sesame(['staff', 'create', '--role', 'operator', '--login', 'claire.ops', '--name', 'Claire Dupont', '--json'], env);
+    ws = await cliWorkspace({ name: 'pglite' }, { prefix: 'sesame-console-e2e-', user: 'oncall.martin', ring, env: { SESAME_PUBLIC_URL: base, PORT: String(port) } });
+    const created = await sesame(['staff', 'create', '--role', 'operator', '--login', 'claire.ops', '--name', 'Claire Dupont', '--json'], ws.env);
     assert.equal(created.code, 0, created.stderr);
     code = (JSON.parse(created.stdout) as { enrolmentCode: string }).enrolmentCode;
-    db = await openDatabase({ dataDir: pgliteDir(dir) });
+    db = await ws.open();
     t = await testApp({ db, ring, env: { SESAME_PUBLIC_URL: base, PORT: String(port) } });
     t.clock.set(new Date());
     await t.app.listen({ port, host: 'localhost' });
@@ -61,7 +47,7 @@ describe('operator console in Chromium', requirement('chromium'), () => {
     await browser?.close();
     await t?.close();
     await db?.close();
-    await rm(dir, { recursive: true, force: true });
+    await ws?.close();
   });
 
   test('create → enrol → log in → see the incident → close citizen access with a step-up → maintenance page → reopen', async () => {

@@ -1,12 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { KeyRing, writeKeyRing } from '../../src/crypto/keyring.ts';
-import { openDatabase, pgliteDir } from '../../src/db/open.ts';
+import { KeyRing } from '../../src/crypto/keyring.ts';
 import { system } from '../../src/db/contexts.ts';
-import { backends, createPostgresDatabase } from '../support/databases.ts';
+import { backends } from '../support/databases.ts';
+import { cliWorkspace, type CliWorkspace } from '../support/cli-workspace.ts';
 import { sesame } from '../support/cli.ts';
 import { testApp } from '../support/app.ts';
 import { Browser } from '../support/login.ts';
@@ -20,26 +17,15 @@ import { registerAt, staffLogin, submitEnrolmentCode } from '../support/console.
  */
 for (const backend of backends()) {
   describe(`sesame staff on ${backend.name}`, { skip: backend.skip }, () => {
-    let dir: string;
+    let ws: CliWorkspace;
     let env: NodeJS.ProcessEnv;
     const ring = KeyRing.generate('kek-test');
-    let drop = async (): Promise<void> => undefined;
 
     before(async () => {
-      dir = await mkdtemp(path.join(tmpdir(), 'sesame-staff-cli-'));
-      env = { SESAME_DATA_DIR: dir, LOG_LEVEL: 'silent', USER: 'oncall.martin' };
-      if (backend.name === 'postgres') {
-        const created = await createPostgresDatabase();
-        env.DATABASE_URL = created.url;
-        drop = created.drop;
-      }
-      await writeKeyRing(path.join(dir, 'keys.json'), ring);
-      assert.equal((await sesame(['migrate'], env)).code, 0);
+      ws = await cliWorkspace(backend, { prefix: 'sesame-staff-cli-', user: 'oncall.martin', ring });
+      env = ws.env;
     });
-    after(async () => {
-      await drop();
-      await rm(dir, { recursive: true, force: true });
-    });
+    after(() => ws?.close());
 
     test('create prints a code that enrols in the console once; list and disable', async () => {
       const text = await sesame(['staff', 'create', '--role', 'operator', '--login', 'claire.ops', '--name', 'Claire Dupont'], env);
@@ -65,7 +51,7 @@ for (const backend of backends()) {
       assert.match(badLogin.stderr, /--login: /);
 
       // The printed code, typed in the console of a server on the same database and keys.
-      const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: pgliteDir(dir) });
+      const db = await ws.open();
       const app = await testApp({ db, ring });
       app.clock.set(new Date());
       let authenticator: SoftAuthenticator | undefined;
@@ -96,7 +82,7 @@ for (const backend of backends()) {
       assert.equal(disabled.stdout.trim(), 'disabled paul.ops; 1 session(s) ended');
       assert.equal((await sesame(['staff', 'disable', '--login', 'nobody'], env)).code, 1);
 
-      const after = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: pgliteDir(dir) });
+      const after = await ws.open();
       const again = await testApp({ db: after, ring });
       again.clock.set(new Date());
       try {

@@ -1,69 +1,47 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { systemClock } from '../../src/clock.ts';
-import { readKeyRing } from '../../src/crypto/keyring.ts';
-import { openDatabase, pgliteDir, type OpenDatabase } from '../../src/db/open.ts';
 import { system } from '../../src/db/contexts.ts';
 import { appendEvent } from '../../src/file/events.ts';
 import { readBankDetails } from '../../src/file/projections/bank-details.ts';
 import { formatNir } from '../../src/accounts/nir.ts';
-import { backends, createPostgresDatabase } from '../support/databases.ts';
+import { backends } from '../support/databases.ts';
+import { cliWorkspace, type CliWorkspace } from '../support/cli-workspace.ts';
 import { uniqueNir } from '../support/fixtures.ts';
 import { sesame } from '../support/cli.ts';
 
 for (const backend of backends()) {
   describe(`sesame file rebuild on ${backend.name}`, { skip: backend.skip }, () => {
-    let dir: string;
+    let ws: Omit<CliWorkspace, 'ring'>;
     let env: NodeJS.ProcessEnv;
-    let drop = async (): Promise<void> => undefined;
     let accountId: string;
-    const open = (): Promise<OpenDatabase> => openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: pgliteDir(env.SESAME_DATA_DIR ?? '') });
-    const withDb = async <T>(fn: (db: OpenDatabase) => Promise<T>): Promise<T> => {
-      const db = await open();
-      try {
-        return await fn(db);
-      } finally {
-        await db.close();
-      }
-    };
     const bank = () =>
-      withDb(async (db) => {
-        const ring = await readKeyRing(path.join(dir, 'keys.json'));
+      ws.withDb(async (db) => {
+        const ring = await ws.keys();
         return system(db, 'test', (tx) => readBankDetails(tx, ring, accountId, new Date()));
       });
 
     before(async () => {
-      dir = await mkdtemp(path.join(tmpdir(), 'sesame-file-cli-'));
-      env = { SESAME_DATA_DIR: dir, LOG_LEVEL: 'silent' };
-      if (backend.name === 'postgres') {
-        const created = await createPostgresDatabase();
-        env.DATABASE_URL = created.url;
-        drop = created.drop;
-      }
-      assert.equal((await sesame(['migrate'], env)).code, 0);
+      // No keys written: `sesame users create` creates them.
+      ws = await cliWorkspace(backend, { prefix: 'sesame-file-cli-', ring: false });
+      env = ws.env;
       const nir = uniqueNir(2);
       const r = await sesame(['users', 'create', '--nir', formatNir(nir), '--email', 'file.cli@example.fr', '--given-name', 'Léa', '--family-name', 'Moreau', '--birthdate', `1985-${nir.slice(3, 5)}-21`], env);
       assert.equal(r.code, 0, r.stderr);
       accountId = r.stdout.trim();
-      await withDb(async (db) => {
-        const ring = await readKeyRing(path.join(dir, 'keys.json'));
+      await ws.withDb(async (db) => {
+        const ring = await ws.keys();
         await system(db, 'test', (tx) =>
           appendEvent(tx, { ring, clock: systemClock }, { accountId, type: 'bank-details.changed', after: { iban: 'FR7630006000011234567890189', holder: 'Léa Moreau' }, actor: { kind: 'agency', id: 'caf-75' }, sessionId: null, level: null }),
         );
       });
     });
-    after(async () => {
-      await drop();
-      await rm(dir, { recursive: true, force: true });
-    });
+    after(() => ws?.close());
 
     test('rebuilds one account: a lost projection row comes back from the events', async () => {
       const expected = await bank();
       assert.ok(expected);
-      await withDb((db) => db.runAsOwner((q) => q.query(`DELETE FROM file_bank_details WHERE account_id = $1`, [accountId])));
+      await ws.withDb((db) => db.runAsOwner((q) => q.query(`DELETE FROM file_bank_details WHERE account_id = $1`, [accountId])));
       assert.equal(await bank(), null);
       const r = await sesame(['file', 'rebuild', '--account', accountId.toUpperCase()], env);
       assert.equal(r.code, 0, r.stderr);
@@ -72,7 +50,7 @@ for (const backend of backends()) {
     });
 
     test('rebuilds every account in batches; a second run corrects nothing', async () => {
-      await withDb((db) => db.runAsOwner((q) => q.query(`UPDATE file_bank_details SET version = 7 WHERE account_id = $1`, [accountId])));
+      await ws.withDb((db) => db.runAsOwner((q) => q.query(`UPDATE file_bank_details SET version = 7 WHERE account_id = $1`, [accountId])));
       const r = await sesame(['file', 'rebuild', '--batch-size', '1'], env);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /done: 1 accounts rebuilt, 1 projection parts corrected/);

@@ -1,12 +1,10 @@
-import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readKeyRing, type KeyRing } from '../../src/crypto/keyring.ts';
-import { openDatabase, pgliteDir, type OpenDatabase } from '../../src/db/open.ts';
+import type { KeyRing } from '../../src/crypto/keyring.ts';
 import { system, type Tx } from '../../src/db/contexts.ts';
-import { createPostgresDatabase, type Backend } from '../support/databases.ts';
+import type { Backend } from '../support/databases.ts';
 import { sesame, type CliResult } from '../support/cli.ts';
+import { cliWorkspace } from '../support/cli-workspace.ts';
 
 /**
  * A data directory (and, on PostgreSQL, a fresh database) for the `sesame import` tests, which
@@ -27,25 +25,10 @@ export interface ImportEnv {
 }
 
 export async function importEnv(backend: Backend): Promise<ImportEnv> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'sesame-import-'));
-  const env: NodeJS.ProcessEnv = { SESAME_DATA_DIR: dir, LOG_LEVEL: 'silent' };
-  let drop = async (): Promise<void> => undefined;
-  if (backend.name === 'postgres') {
-    const created = await createPostgresDatabase();
-    env.DATABASE_URL = created.url;
-    drop = created.drop;
-  }
-  const migrated = await sesame(['migrate'], env);
-  assert.equal(migrated.code, 0, migrated.stderr);
-  const withDb = async <T>(fn: (db: OpenDatabase) => Promise<T>): Promise<T> => {
-    const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: pgliteDir(dir), poolSize: 2 });
-    try {
-      return await fn(db);
-    } finally {
-      await db.close();
-    }
-  };
-  const ring = (): Promise<KeyRing> => readKeyRing(path.join(dir, 'keys.json'));
+  // No keys written: the first `sesame import` creates them.
+  const ws = await cliWorkspace(backend, { prefix: 'sesame-import-', ring: false });
+  const { dir, env } = ws;
+  const ring = (): Promise<KeyRing> => ws.keys();
   return {
     dir,
     env,
@@ -58,13 +41,10 @@ export async function importEnv(backend: Backend): Promise<ImportEnv> {
     ring,
     async tx(fn) {
       const r = await ring();
-      return withDb((db) => system(db, 'test', (tx) => fn(tx, r)));
+      return ws.withDb((db) => system(db, 'test', (tx) => fn(tx, r)), { poolSize: 2 });
     },
-    owner: (sql, params) => withDb((db) => db.runAsOwner(async (q) => (await q.query(sql, params)).rows)) as never,
-    async close() {
-      await drop();
-      await rm(dir, { recursive: true, force: true });
-    },
+    owner: (sql, params) => ws.withDb((db) => db.runAsOwner(async (q) => (await q.query(sql, params)).rows), { poolSize: 2 }) as never,
+    close: () => ws.close(),
   };
 }
 

@@ -1,16 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { accountCipher } from '../../src/accounts/account-keys.ts';
 import { ManualClock } from '../../src/clock.ts';
-import { KeyRing, writeKeyRing } from '../../src/crypto/keyring.ts';
+import { KeyRing } from '../../src/crypto/keyring.ts';
 import { newId } from '../../src/crypto/random.ts';
 import { system } from '../../src/db/contexts.ts';
-import { openDatabase, pgliteDir } from '../../src/db/open.ts';
 import type { Part, PartValue } from '../../src/file/catalogue.ts';
 import { appendEvent, cancelEvent, currentValue, readEvents, type AppendInput, type FileEvent } from '../../src/file/events.ts';
 import { readBankDetails } from '../../src/file/projections/bank-details.ts';
@@ -20,7 +17,8 @@ import { saveCohort } from '../../src/incident/cohort-store.ts';
 import { findIncident } from '../../src/incident/incidents.ts';
 import { testApp, type TestApp } from '../support/app.ts';
 import { AGENCY, fileProcedure, textOf } from '../support/beneficiary-file.ts';
-import { backends, createPostgresDatabase } from '../support/databases.ts';
+import { backends } from '../support/databases.ts';
+import { cliWorkspace, type CliWorkspace } from '../support/cli-workspace.ts';
 import { sesame, type CliResult } from '../support/cli.ts';
 import { newAccount } from '../support/fixtures.ts';
 import { Browser, citizenWithPassword, logIn, type Citizen } from '../support/login.ts';
@@ -61,16 +59,15 @@ interface CancelJson {
 
 for (const backend of backends()) {
   describe(`sesame incident cancel on ${backend.name}`, { skip: backend.skip }, () => {
-    let dir: string;
+    let ws: CliWorkspace;
     let env: NodeJS.ProcessEnv;
-    let drop = async (): Promise<void> => undefined;
     const ring = KeyRing.generate('kek-test');
     const clock = new ManualClock('2021-10-13T12:00:00Z');
     let reference = '';
 
     /** The app on the command's database; closed before any command runs (PGlite has one writer). */
     async function withApp<T>(fn: (t: TestApp) => Promise<T>): Promise<T> {
-      const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: pgliteDir(dir), poolSize: 2 });
+      const db = await ws.open({ poolSize: 2 });
       const t = await testApp({ db, ring, clock });
       try {
         return await fn(t);
@@ -107,15 +104,8 @@ for (const backend of backends()) {
     let procedureId = '';
 
     before(async () => {
-      dir = await mkdtemp(path.join(tmpdir(), 'sesame-incident-cancel-'));
-      env = { SESAME_DATA_DIR: dir, LOG_LEVEL: 'silent', USER: 'oncall.martin' };
-      if (backend.name === 'postgres') {
-        const created = await createPostgresDatabase();
-        env.DATABASE_URL = created.url;
-        drop = created.drop;
-      }
-      await writeKeyRing(path.join(dir, 'keys.json'), ring);
-      assert.equal((await cli('migrate')).code, 0);
+      ws = await cliWorkspace(backend, { prefix: 'sesame-incident-cancel-', user: 'oncall.martin', ring });
+      env = ws.env;
       const opened = await cli('incident', 'open', '--title', 'Dossiers visibles par d’autres allocataires', '--detected-at', '2021-10-14T19:00:00Z', '--json');
       assert.equal(opened.code, 0, opened.stderr);
       reference = (JSON.parse(opened.stdout) as { reference: string }).reference;
@@ -162,10 +152,7 @@ for (const backend of backends()) {
         ev.carolEmail = await change(t, at('11:00'), { ...byCitizen(carol), type: 'contact.email-changed', after: 'carol.intrus@example.com' });
       });
     });
-    after(async () => {
-      await drop();
-      await rm(dir, { recursive: true, force: true });
-    });
+    after(() => ws?.close());
 
     test('bad flags exit 2 naming the flag', async () => {
       const cases: [string[], RegExp][] = [

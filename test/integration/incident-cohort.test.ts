@@ -1,12 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { audit } from '../../src/audit/log.ts';
 import { ManualClock } from '../../src/clock.ts';
-import { KeyRing, writeKeyRing } from '../../src/crypto/keyring.ts';
-import { openDatabase, pgliteDir, type OpenDatabase } from '../../src/db/open.ts';
+import type { KeyRing } from '../../src/crypto/keyring.ts';
+import type { OpenDatabase } from '../../src/db/open.ts';
 import { system } from '../../src/db/contexts.ts';
 import { appendEvent, cancelEvent } from '../../src/file/events.ts';
 import { latestCohort } from '../../src/incident/cohort-store.ts';
@@ -14,7 +11,8 @@ import { computeCohort } from '../../src/incident/cohort.ts';
 import { resolveIncident, timelineOf } from '../../src/incident/incidents.ts';
 import { recordViolation } from '../../src/isolation/violations.ts';
 import { testApp, type TestApp } from '../support/app.ts';
-import { backends, createPostgresDatabase } from '../support/databases.ts';
+import { backends } from '../support/databases.ts';
+import { cliWorkspace, type CliWorkspace } from '../support/cli-workspace.ts';
 import { sesame } from '../support/cli.ts';
 import { Browser, citizenWithPassword, logIn, type Citizen } from '../support/login.ts';
 
@@ -46,22 +44,13 @@ interface CohortJson {
 
 for (const backend of backends()) {
   describe(`sesame incident cohort on ${backend.name}`, { skip: backend.skip }, () => {
-    let dir: string;
+    let ws: CliWorkspace;
     let env: NodeJS.ProcessEnv;
     let ring: KeyRing;
     let reference: string;
     const clock = new ManualClock(at('06:00:00'));
     const who = {} as Record<Name, Citizen>;
-    let drop = async (): Promise<void> => undefined;
-    const open = (): Promise<OpenDatabase> => openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: pgliteDir(dir) });
-    async function withDb<T>(fn: (db: OpenDatabase) => Promise<T>): Promise<T> {
-      const db = await open();
-      try {
-        return await fn(db);
-      } finally {
-        await db.close();
-      }
-    }
+    const withDb = <T>(fn: (db: OpenDatabase) => Promise<T>): Promise<T> => ws.withDb(fn);
     const ids = (...names: Name[]): string[] => names.map((n) => who[n].accountId).sort();
     const nameOf = (id: string): string => NAMES.find((n) => who[n].accountId === id) ?? id;
     const names = (members: readonly string[]): string[] => members.map(nameOf).sort();
@@ -72,21 +61,13 @@ for (const backend of backends()) {
     };
 
     before(async () => {
-      dir = await mkdtemp(path.join(tmpdir(), 'sesame-cohort-'));
-      env = { SESAME_DATA_DIR: dir, LOG_LEVEL: 'silent', USER: 'oncall.martin' };
-      if (backend.name === 'postgres') {
-        const created = await createPostgresDatabase();
-        env.DATABASE_URL = created.url;
-        drop = created.drop;
-      }
-      ring = KeyRing.generate('kek-test');
-      await writeKeyRing(path.join(dir, 'keys.json'), ring);
-      assert.equal((await sesame(['migrate'], env)).code, 0);
+      ws = await cliWorkspace(backend, { prefix: 'sesame-cohort-', user: 'oncall.martin' });
+      ({ env, ring } = ws);
       const opened = await sesame(['incident', 'open', '--title', 'Dossiers affichés à d’autres allocataires', '--detected-at', '2026-06-01T13:00:00Z', '--json'], env);
       assert.equal(opened.code, 0, opened.stderr);
       reference = (JSON.parse(opened.stdout) as { reference: string }).reference;
 
-      const db = await open();
+      const db = await ws.open();
       const t: TestApp = await testApp({ db, ring, clock });
       try {
         for (const n of NAMES) who[n] = await citizenWithPassword(t);
@@ -179,10 +160,7 @@ for (const backend of backends()) {
         await db.close();
       }
     });
-    after(async () => {
-      await drop();
-      await rm(dir, { recursive: true, force: true });
-    });
+    after(() => ws?.close());
 
     test('each category holds exactly the accounts its rule names, bounds included; a dry run saves nothing', async () => {
       const all = await cohort();

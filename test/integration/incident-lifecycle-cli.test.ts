@@ -1,12 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { KeyRing, writeKeyRing } from '../../src/crypto/keyring.ts';
-import { openDatabase, pgliteDir } from '../../src/db/open.ts';
 import { system } from '../../src/db/contexts.ts';
-import { backends, createPostgresDatabase } from '../support/databases.ts';
+import { backends } from '../support/databases.ts';
+import { cliWorkspace, type CliWorkspace } from '../support/cli-workspace.ts';
 import { sesame } from '../support/cli.ts';
 
 /**
@@ -15,25 +11,14 @@ import { sesame } from '../support/cli.ts';
  */
 for (const backend of backends()) {
   describe(`sesame incident open|status|close on ${backend.name}`, { skip: backend.skip }, () => {
-    let dir: string;
+    let ws: CliWorkspace;
     let env: NodeJS.ProcessEnv;
-    let drop = async (): Promise<void> => undefined;
 
     before(async () => {
-      dir = await mkdtemp(path.join(tmpdir(), 'sesame-incident-cli-'));
-      env = { SESAME_DATA_DIR: dir, LOG_LEVEL: 'silent', USER: 'oncall.martin' };
-      if (backend.name === 'postgres') {
-        const created = await createPostgresDatabase();
-        env.DATABASE_URL = created.url;
-        drop = created.drop;
-      }
-      await writeKeyRing(path.join(dir, 'keys.json'), KeyRing.generate('kek-test'));
-      assert.equal((await sesame(['migrate'], env)).code, 0);
+      ws = await cliWorkspace(backend, { prefix: 'sesame-incident-cli-', user: 'oncall.martin' });
+      env = ws.env;
     });
-    after(async () => {
-      await drop();
-      await rm(dir, { recursive: true, force: true });
-    });
+    after(() => ws?.close());
 
     test('open two, see each timeline, close one: references in order, JSON on request', async () => {
       const year = new Date().getUTCFullYear();
@@ -69,20 +54,15 @@ for (const backend of backends()) {
       assert.match(all.stdout, new RegExp(`INC-${year}-002  closed`));
       assert.match(all.stdout, new RegExp(`INC-${year}-001  OPEN`));
 
-      const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: pgliteDir(dir) });
-      try {
-        const { rows } = await system(db, 'test', (tx) => tx.query<{ actor: string; payload: { step: string; applied: boolean } }>(`SELECT actor, payload FROM audit_log WHERE type = 'incident.step' ORDER BY seq`));
-        assert.deepEqual(
-          rows.map((r) => [r.actor, r.payload.step, r.payload.applied]),
-          [
-            ['operator:oncall.martin', 'opened', true],
-            ['operator:oncall.martin', 'opened', true],
-            ['operator:oncall.martin', 'closed', true],
-          ],
-        );
-      } finally {
-        await db.close();
-      }
+      const { rows } = await ws.withDb((db) => system(db, 'test', (tx) => tx.query<{ actor: string; payload: { step: string; applied: boolean } }>(`SELECT actor, payload FROM audit_log WHERE type = 'incident.step' ORDER BY seq`)));
+      assert.deepEqual(
+        rows.map((r) => [r.actor, r.payload.step, r.payload.applied]),
+        [
+          ['operator:oncall.martin', 'opened', true],
+          ['operator:oncall.martin', 'opened', true],
+          ['operator:oncall.martin', 'closed', true],
+        ],
+      );
     });
 
     test('bad flags are refused with the flag named, exit 2, nothing opened', async () => {

@@ -1,22 +1,20 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { audit } from '../../src/audit/log.ts';
 import { DEFAULT_AUTH_POLICY } from '../../src/auth/policy.ts';
 import { startSession } from '../../src/auth/sessions.ts';
 import { ManualClock } from '../../src/clock.ts';
-import { KeyRing, writeKeyRing } from '../../src/crypto/keyring.ts';
+import { KeyRing } from '../../src/crypto/keyring.ts';
 import { newId } from '../../src/crypto/random.ts';
-import { openDatabase, pgliteDir, type OpenDatabase } from '../../src/db/open.ts';
+import type { OpenDatabase } from '../../src/db/open.ts';
 import { system } from '../../src/db/contexts.ts';
 import { appendEvent, type Actor } from '../../src/file/events.ts';
 import { saveCohort, type CohortMember } from '../../src/incident/cohort-store.ts';
 import { openIncident, recordStep, resolveIncident, timelineOf, type Incident, type IncidentActor } from '../../src/incident/incidents.ts';
 import type { Report } from '../../src/incident/report.ts';
 import { containsLink } from '../../src/mail/no-links.ts';
-import { backends, createPostgresDatabase } from '../support/databases.ts';
+import { backends } from '../support/databases.ts';
+import { cliWorkspace, type CliWorkspace } from '../support/cli-workspace.ts';
 import { sesame } from '../support/cli.ts';
 import { newAccount, uniqueNir } from '../support/fixtures.ts';
 
@@ -35,9 +33,8 @@ type ReportJson = Omit<Report, 'article34'> & { article34: { fr: string; en: str
 
 for (const backend of backends()) {
   describe(`sesame incident report on ${backend.name}`, { skip: backend.skip }, () => {
-    let dir: string;
+    let ws: CliWorkspace;
     let env: NodeJS.ProcessEnv;
-    let drop = async (): Promise<void> => undefined;
     const ring = KeyRing.generate('kek-test');
     // Real time: the command measures the deadline on the system clock.
     const now = Date.now();
@@ -50,15 +47,7 @@ for (const backend of backends()) {
     let recent: Incident;
     let old: Incident;
 
-    const open = (): Promise<OpenDatabase> => openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: pgliteDir(dir) });
-    async function withDb<T>(fn: (db: OpenDatabase) => Promise<T>): Promise<T> {
-      const db = await open();
-      try {
-        return await fn(db);
-      } finally {
-        await db.close();
-      }
-    }
+    const withDb = <T>(fn: (db: OpenDatabase) => Promise<T>): Promise<T> => ws.withDb(fn);
 
     async function person(db: OpenDatabase, n: number, contact: { email: string | null; phone: string | null; postalAddress: string | null }): Promise<string> {
       const nir = uniqueNir(n % 2 === 0 ? 2 : 1);
@@ -97,25 +86,20 @@ for (const backend of backends()) {
       });
 
     before(async () => {
-      dir = await mkdtemp(path.join(tmpdir(), 'sesame-incident-report-'));
-      env = {
-        SESAME_DATA_DIR: dir,
-        LOG_LEVEL: 'silent',
-        USER: 'oncall.martin',
-        SESAME_PUBLIC_URL: 'https://sesame.example.fr',
-        SESAME_CONTROLLER_NAME: 'Caisse d’allocations familiales de Paris',
-        SESAME_DPO_NAME: 'Claire Dupuis',
-        SESAME_DPO_EMAIL: 'dpo@caf-paris.example',
-        SESAME_DPO_PHONE: '+33 1 40 00 00 00',
-        SESAME_DPO_POSTAL_ADDRESS: '50 rue du Docteur Finlay, 75015 Paris',
-      };
-      if (backend.name === 'postgres') {
-        const created = await createPostgresDatabase();
-        env.DATABASE_URL = created.url;
-        drop = created.drop;
-      }
-      await writeKeyRing(path.join(dir, 'keys.json'), ring);
-      assert.equal((await sesame(['migrate'], env)).code, 0);
+      ws = await cliWorkspace(backend, {
+        prefix: 'sesame-incident-report-',
+        user: 'oncall.martin',
+        ring,
+        env: {
+          SESAME_PUBLIC_URL: 'https://sesame.example.fr',
+          SESAME_CONTROLLER_NAME: 'Caisse d’allocations familiales de Paris',
+          SESAME_DPO_NAME: 'Claire Dupuis',
+          SESAME_DPO_EMAIL: 'dpo@caf-paris.example',
+          SESAME_DPO_PHONE: '+33 1 40 00 00 00',
+          SESAME_DPO_POSTAL_ADDRESS: '50 rue du Docteur Finlay, 75015 Paris',
+        },
+      });
+      env = ws.env;
 
       await withDb(async (db) => {
         const before = from.getTime() - 2 * HOUR;
@@ -199,10 +183,7 @@ for (const backend of backends()) {
         await system(db, 'test', (tx) => audit(tx, clock, { type: 'incident.change-cancelled', accountId: outsider, payload: { incidentId: old.id, eventId: newId(), cancellationId: newId() } }, OPERATOR.name));
       });
     });
-    after(async () => {
-      await drop();
-      await rm(dir, { recursive: true, force: true });
-    });
+    after(() => ws?.close());
 
     const noSecrets = (label: string, text: string): void => {
       for (const s of secrets) assert.ok(!text.includes(s), `${label} holds a fixture citizen's personal data`);

@@ -1,15 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { systemClock } from '../../src/clock.ts';
-import { KeyRing, writeKeyRing } from '../../src/crypto/keyring.ts';
-import { openDatabase, pgliteDir, type OpenDatabase } from '../../src/db/open.ts';
+import type { KeyRing } from '../../src/crypto/keyring.ts';
+import type { OpenDatabase } from '../../src/db/open.ts';
 import { createOidcStore } from '../../src/oidc/adapter.ts';
 import { RegistryClientAdapter } from '../../src/oidc/client-adapter.ts';
 import { secretMatches } from '../../src/oidc/client-secret.ts';
-import { backends, createPostgresDatabase } from '../support/databases.ts';
+import { backends } from '../support/databases.ts';
+import { cliWorkspace, type CliWorkspace } from '../support/cli-workspace.ts';
 import { sesame } from '../support/cli.ts';
 
 /**
@@ -20,40 +18,20 @@ import { sesame } from '../support/cli.ts';
  */
 for (const backend of backends()) {
   describe(`sesame clients on ${backend.name}`, { skip: backend.skip }, () => {
-    let dir: string;
+    let ws: CliWorkspace;
     let env: NodeJS.ProcessEnv;
-    let url: string | undefined;
     let ring: KeyRing;
-    let drop = async (): Promise<void> => undefined;
 
     /** The database as the server would open it, between two commands. */
-    async function withDb<T>(fn: (db: OpenDatabase) => Promise<T>): Promise<T> {
-      const db = await openDatabase(url ? { databaseUrl: url, poolSize: 2 } : { dataDir: pgliteDir(dir) });
-      try {
-        return await fn(db);
-      } finally {
-        await db.close();
-      }
-    }
+    const withDb = <T>(fn: (db: OpenDatabase) => Promise<T>): Promise<T> => ws.withDb(fn, { poolSize: 2 });
     const providerFinds = (clientId: string): Promise<Record<string, unknown> | undefined> =>
       withDb(async (db) => (await new RegistryClientAdapter(createOidcStore({ db, ring, clock: systemClock })).find(clientId)) as Record<string, unknown> | undefined);
 
     before(async () => {
-      dir = await mkdtemp(path.join(tmpdir(), 'sesame-clients-cli-'));
-      env = { SESAME_DATA_DIR: dir, LOG_LEVEL: 'silent', USER: 'ops.durand' };
-      if (backend.name === 'postgres') {
-        const created = await createPostgresDatabase();
-        env.DATABASE_URL = url = created.url;
-        drop = created.drop;
-      }
-      ring = KeyRing.generate('kek-test');
-      await writeKeyRing(path.join(dir, 'keys.json'), ring);
-      assert.equal((await sesame(['migrate'], env)).code, 0);
+      ws = await cliWorkspace(backend, { prefix: 'sesame-clients-cli-', user: 'ops.durand' });
+      ({ env, ring } = ws);
     });
-    after(async () => {
-      await drop();
-      await rm(dir, { recursive: true, force: true });
-    });
+    after(() => ws?.close());
 
     test('create --json, then list, show, rotate-secret and disable', async () => {
       const created = await sesame(

@@ -1,15 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { ManualClock } from '../../src/clock.ts';
-import { KeyRing, writeKeyRing } from '../../src/crypto/keyring.ts';
-import { openDatabase, pgliteDir, type OpenDatabase } from '../../src/db/open.ts';
 import { system } from '../../src/db/contexts.ts';
 import { readEvents } from '../../src/file/events.ts';
 import { testApp, type TestApp } from '../support/app.ts';
-import { backends, createPostgresDatabase } from '../support/databases.ts';
+import { backends } from '../support/databases.ts';
+import { cliWorkspace, type CliWorkspace } from '../support/cli-workspace.ts';
 import { sesame } from '../support/cli.ts';
 import { Browser, citizenWithPassword, logIn, type Citizen } from '../support/login.ts';
 import { fileProcedure, sectionById, textOf } from '../support/beneficiary-file.ts';
@@ -22,18 +18,15 @@ import { fileProcedure, sectionById, textOf } from '../support/beneficiary-file.
  */
 for (const backend of backends()) {
   describe(`sesame procedures status on ${backend.name}`, { skip: backend.skip }, () => {
-    let dir: string;
+    let ws: CliWorkspace;
     let env: NodeJS.ProcessEnv;
-    let ring: KeyRing;
     // One clock for both runs of the app: the second login's code mail is the newest.
     const clock = new ManualClock();
-    let drop = async (): Promise<void> => undefined;
-    const open = (): Promise<OpenDatabase> => openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: pgliteDir(dir) });
 
     /** Runs `fn` with the web app on the shared database, then closes both. */
     async function withApp<T>(fn: (t: TestApp) => Promise<T>): Promise<T> {
-      const db = await open();
-      const t = await testApp({ db, ring, clock });
+      const db = await ws.open();
+      const t = await testApp({ db, ring: ws.ring, clock });
       try {
         return await fn(t);
       } finally {
@@ -43,22 +36,11 @@ for (const backend of backends()) {
     }
 
     before(async () => {
-      dir = await mkdtemp(path.join(tmpdir(), 'sesame-procedures-cli-'));
-      env = { SESAME_DATA_DIR: dir, LOG_LEVEL: 'silent', USER: 'agent.dupuis' };
-      if (backend.name === 'postgres') {
-        const created = await createPostgresDatabase();
-        env.DATABASE_URL = created.url;
-        drop = created.drop;
-      }
       // The app and the command share the keys as they share the database.
-      ring = KeyRing.generate('kek-test');
-      await writeKeyRing(path.join(dir, 'keys.json'), ring);
-      assert.equal((await sesame(['migrate'], env)).code, 0);
+      ws = await cliWorkspace(backend, { prefix: 'sesame-procedures-cli-', user: 'agent.dupuis' });
+      env = ws.env;
     });
-    after(async () => {
-      await drop();
-      await rm(dir, { recursive: true, force: true });
-    });
+    after(() => ws?.close());
 
     test('in review, then accepted with a note: the detail page shows the status and the note; a final status does not move', async () => {
       let c: Citizen | undefined;
@@ -94,7 +76,7 @@ for (const backend of backends()) {
         assert.match(textOf(sectionById(list.body, 'procedures', 'table')), new RegExp(`${reference} Quarterly income declaration .* Accepted`));
 
         const { events, audit } = await system(t.deps.db, 'test', async (tx) => ({
-          events: (await readEvents(tx, ring, (c as Citizen).accountId)).filter((e) => e.type === 'procedure.status-changed'),
+          events: (await readEvents(tx, ws.ring, (c as Citizen).accountId)).filter((e) => e.type === 'procedure.status-changed'),
           audit: (await tx.query<{ actor: string; payload: Record<string, string> }>(`SELECT actor, payload FROM audit_log WHERE type = 'procedure.status-changed' ORDER BY seq`)).rows,
         }));
         assert.deepEqual(events.map((e) => [e.actor, e.sessionId, e.level]), [

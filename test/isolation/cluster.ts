@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KeyRing, writeKeyRing } from '../../src/crypto/keyring.ts';
 import { openDatabase, type OpenDatabase } from '../../src/db/open.ts';
 import { createPostgresDatabase } from '../support/databases.ts';
+import { freePort } from '../support/free-port.ts';
 import { codeInbox, type CodeInbox } from './code-inbox.ts';
 
 /**
@@ -37,15 +37,6 @@ export interface Cluster {
   inbox: CodeInbox;
   databaseUrl: string;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 function startProcess(env: NodeJS.ProcessEnv): ServerProcess {

@@ -1,14 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { closeAccess, openAccess, readAccess } from '../../src/incident/access.ts';
-import { openDatabase, pgliteDir } from '../../src/db/open.ts';
 import { dsfrUrl } from '../../src/web/static.ts';
 import { sesame } from '../support/cli.ts';
-import { backends, createPostgresDatabase } from '../support/databases.ts';
+import { backends } from '../support/databases.ts';
+import { cliWorkspace, type CliWorkspace } from '../support/cli-workspace.ts';
 import { Browser, citizenWithPassword, lastCode, logIn, submitPassword } from '../support/login.ts';
 import { onEachBackend, type AppSuite } from '../support/suites.ts';
 import { captureLogs } from '../support/app.ts';
@@ -285,24 +282,14 @@ onEachBackend('kill switch', () => ((logs = captureLogs('info')), { logger: logs
 
 for (const backend of backends()) {
   describe(`sesame access on ${backend.name}`, { skip: backend.skip }, () => {
-    let dir: string;
+    let ws: Omit<CliWorkspace, 'ring'>;
     let env: NodeJS.ProcessEnv;
-    let drop = async (): Promise<void> => undefined;
 
     before(async () => {
-      dir = await mkdtemp(path.join(tmpdir(), 'sesame-access-'));
-      env = { SESAME_DATA_DIR: dir, LOG_LEVEL: 'silent', USER: 'alice' };
-      if (backend.name === 'postgres') {
-        const created = await createPostgresDatabase();
-        env.DATABASE_URL = created.url;
-        drop = created.drop;
-      }
-      assert.equal((await sesame(['migrate'], env)).code, 0);
+      ws = await cliWorkspace(backend, { prefix: 'sesame-access-', user: 'alice', ring: false });
+      env = ws.env;
     });
-    after(async () => {
-      await drop();
-      await rm(dir, { recursive: true, force: true });
-    });
+    after(() => ws?.close());
 
     const json = <T>(r: { code: number; stdout: string; stderr: string }): T => {
       assert.equal(r.code, 0, r.stderr);
@@ -346,12 +333,7 @@ for (const backend of backends()) {
       assert.match(open.stdout, /^citizen access: opened$/m);
       assert.match(open.stdout, /citizen access: OPEN since \S+ by operator:alice/);
 
-      const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: pgliteDir(dir) });
-      try {
-        assert.equal((await readAccess(db)).open, true);
-      } finally {
-        await db.close();
-      }
+      assert.equal((await ws.withDb((db) => readAccess(db))).open, true);
     });
 
     test('--json: one document on stdout, for the dry run, the change and the status; scopes and messages', async () => {

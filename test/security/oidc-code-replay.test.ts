@@ -1,15 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type Provider from 'oidc-provider';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { systemClock } from '../../src/clock.ts';
 import { KeyRing } from '../../src/crypto/keyring.ts';
 import { system } from '../../src/db/contexts.ts';
 import { createClient, disableClient } from '../../src/oidc/clients.ts';
-import { createOidcProvider } from '../../src/oidc/provider.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
+import { oidcTestServer, type OidcTestServer } from '../support/oidc-provider.ts';
 
 /**
  * Code replay against the real oidc-provider on our adapter: an authorization code exchanged
@@ -20,9 +17,8 @@ import { backends, type TestDatabase } from '../support/databases.ts';
 for (const backend of backends()) {
   describe(`oidc code replay on ${backend.name}`, { skip: backend.skip }, () => {
     let t: TestDatabase;
-    let server: Server;
+    let server: OidcTestServer;
     let issuer: string;
-    let provider: Provider;
     const ring = KeyRing.generate('kek-test');
     const redirectUri = 'http://localhost:9999/callback';
     const accountId = randomUUID();
@@ -34,37 +30,29 @@ for (const backend of backends()) {
         createClient(tx, ring, systemClock, { name: 'Service', redirectUris: [redirectUri], scopes: 'openid', authMethod: 'client_secret_basic' }, 'operator:test'),
       );
       client = { id: created.client.clientId, secret: created.secret ?? '' };
-      server = createServer();
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-      provider = createOidcProvider({
-        issuer,
+      server = await oidcTestServer({
         db: t.db,
         ring,
-        clock: systemClock,
-        signingKeys: [{ ...signing, alg: 'ES256', use: 'sig', kid: 'test-es256' }],
-        cookieKeys: [randomBytes(32).toString('base64url')],
         configuration: { findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }) },
+        listener: (provider, callback) => (req, res) => {
+          if (!req.url?.startsWith('/interaction/')) return void callback(req, res);
+          // Stands in for our login and consent pages: the citizen logs in and agrees.
+          void (async () => {
+            const details = await provider.interactionDetails(req, res);
+            const grant = new provider.Grant({ accountId, clientId: String(details.params.client_id) });
+            grant.addOIDCScope('openid');
+            const grantId = await grant.save();
+            await provider.interactionFinished(req, res, { login: { accountId, acr: 'eidas1' }, consent: { grantId } }, { mergeWithLastSubmission: false });
+          })().catch(() => {
+            res.statusCode = 500;
+            res.end();
+          });
+        },
       });
-      const callback = provider.callback();
-      server.on('request', (req, res) => {
-        if (!req.url?.startsWith('/interaction/')) return void callback(req, res);
-        // Stands in for our login and consent pages: the citizen logs in and agrees.
-        void (async () => {
-          const details = await provider.interactionDetails(req, res);
-          const grant = new provider.Grant({ accountId, clientId: String(details.params.client_id) });
-          grant.addOIDCScope('openid');
-          const grantId = await grant.save();
-          await provider.interactionFinished(req, res, { login: { accountId, acr: 'eidas1' }, consent: { grantId } }, { mergeWithLastSubmission: false });
-        })().catch(() => {
-          res.statusCode = 500;
-          res.end();
-        });
-      });
+      issuer = server.issuer;
     });
     after(async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await t.close();
     });
 

@@ -1,14 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { systemClock } from '../../src/clock.ts';
 import { KeyRing } from '../../src/crypto/keyring.ts';
 import { system } from '../../src/db/contexts.ts';
 import { createClient, disableClient, rotateClientSecret } from '../../src/oidc/clients.ts';
-import { createOidcProvider } from '../../src/oidc/provider.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
+import { oidcTestServer, type OidcTestServer } from '../support/oidc-provider.ts';
 
 /**
  * A disabled (or compromised and rotated) client keeps trying: the real oidc-provider, on our
@@ -18,7 +15,7 @@ import { backends, type TestDatabase } from '../support/databases.ts';
 for (const backend of backends()) {
   describe(`oidc disabled client on ${backend.name}`, { skip: backend.skip }, () => {
     let t: TestDatabase;
-    let server: Server;
+    let server: OidcTestServer;
     let issuer: string;
     const ring = KeyRing.generate('kek-test');
     let machine: { id: string; secret: string };
@@ -42,22 +39,11 @@ for (const backend of backends()) {
         createClient(tx, ring, systemClock, { name: 'Batch', redirectUris: [], scopes: 'openid', clientCredentials: true, authMethod: 'client_secret_basic' }, 'operator:test'),
       );
       machine = { id: created.client.clientId, secret: created.secret ?? '' };
-      server = createServer();
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-      const provider = createOidcProvider({
-        issuer,
-        db: t.db,
-        ring,
-        clock: systemClock,
-        signingKeys: [{ ...signing, alg: 'ES256', use: 'sig', kid: 'test-es256' }],
-        cookieKeys: [randomBytes(32).toString('base64url')],
-      });
-      server.on('request', provider.callback());
+      server = await oidcTestServer({ db: t.db, ring });
+      issuer = server.issuer;
     });
     after(async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await t.close();
     });
 

@@ -1,14 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { systemClock } from '../../src/clock.ts';
 import { KeyRing } from '../../src/crypto/keyring.ts';
 import { system } from '../../src/db/contexts.ts';
 import { createClient, disableClient } from '../../src/oidc/clients.ts';
-import { createOidcProvider } from '../../src/oidc/provider.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
+import { oidcTestServer, type OidcTestServer } from '../support/oidc-provider.ts';
 
 /**
  * Open redirect through the authorization endpoint: a redirect_uri that is not exactly one
@@ -19,7 +16,7 @@ import { backends, type TestDatabase } from '../support/databases.ts';
 for (const backend of backends()) {
   describe(`oidc redirect_uri mismatch on ${backend.name}`, { skip: backend.skip }, () => {
     let t: TestDatabase;
-    let server: Server;
+    let server: OidcTestServer;
     let issuer: string;
     const ring = KeyRing.generate('kek-test');
     const registered = 'https://service.example.gouv.fr/oidc/callback';
@@ -34,22 +31,11 @@ for (const backend of backends()) {
         createClient(tx, ring, systemClock, { name: 'Service', redirectUris: [registered], scopes: 'openid', authMethod: 'client_secret_basic' }, 'operator:test'),
       );
       clientId = created.client.clientId;
-      server = createServer();
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-      const provider = createOidcProvider({
-        issuer,
-        db: t.db,
-        ring,
-        clock: systemClock,
-        signingKeys: [{ ...signing, alg: 'ES256', use: 'sig', kid: 'test-es256' }],
-        cookieKeys: [randomBytes(32).toString('base64url')],
-      });
-      server.on('request', provider.callback());
+      server = await oidcTestServer({ db: t.db, ring });
+      issuer = server.issuer;
     });
     after(async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await t.close();
     });
 

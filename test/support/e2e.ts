@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { createMailWorker } from '../../src/mail/worker.ts';
 import { siteFromConfig } from '../../src/mail/site.ts';
 import { smtpTransport } from '../../src/mail/transport.ts';
 import { createLogger } from '../../src/logger.ts';
 import { launchChromium, SCREENSHOTS } from './browser.ts';
+import { freePort } from './free-port.ts';
 import { testApp, type TestApp } from './app.ts';
 import { codeIn, smtpInbox, type ReceivedMail } from './smtp-inbox.ts';
 
@@ -32,16 +32,6 @@ export interface ChromiumApp {
 /** The same with a real SMTP server, which the app's mail worker delivers to. */
 export interface ChromiumAppWithMail extends ChromiumApp {
   inbox: SmtpInbox;
-}
-
-/** A port nobody uses now, so that the app's public URL (and so its WebAuthn origin) is known before it starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 async function listening(host: AppHost): Promise<{ env: Record<string, string>; listen(t: TestApp): Promise<string> }> {

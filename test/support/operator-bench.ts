@@ -1,16 +1,12 @@
-import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { ManualClock } from '../../src/clock.ts';
-import { KeyRing, writeKeyRing } from '../../src/crypto/keyring.ts';
+import type { KeyRing } from '../../src/crypto/keyring.ts';
 import { system } from '../../src/db/contexts.ts';
-import { openDatabase, pgliteDir, type OpenDatabase } from '../../src/db/open.ts';
 import { saveCohort, type CohortCategory } from '../../src/incident/cohort-store.ts';
 import { resolveIncident } from '../../src/incident/incidents.ts';
 import { testApp, type TestApp, type TestAppOptions } from './app.ts';
-import { createPostgresDatabase, type Backend } from './databases.ts';
+import type { Backend } from './databases.ts';
 import { sesame, type CliResult } from './cli.ts';
+import { cliWorkspace } from './cli-workspace.ts';
 import { Browser } from './login.ts';
 
 /**
@@ -29,27 +25,16 @@ export interface OperatorBench {
 }
 
 export async function operatorBench(backend: Backend, label: string, clock = new ManualClock()): Promise<OperatorBench> {
-  const dir = await mkdtemp(path.join(tmpdir(), `sesame-${label}-`));
-  const env: NodeJS.ProcessEnv = { SESAME_DATA_DIR: dir, LOG_LEVEL: 'silent', USER: 'oncall.martin' };
-  let drop = async (): Promise<void> => undefined;
-  if (backend.name === 'postgres') {
-    const created = await createPostgresDatabase();
-    env.DATABASE_URL = created.url;
-    drop = created.drop;
-  }
   // The app and the command share the keys as they share the database.
-  const ring = KeyRing.generate('kek-test');
-  await writeKeyRing(path.join(dir, 'keys.json'), ring);
-  const migrated = await sesame(['migrate'], env);
-  assert.equal(migrated.code, 0, migrated.stderr);
-  const open = (): Promise<OpenDatabase> => openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: pgliteDir(dir) });
+  const ws = await cliWorkspace(backend, { prefix: `sesame-${label}-`, user: 'oncall.martin' });
+  const { dir, env, ring } = ws;
   return {
     env,
     ring,
     clock,
     dir,
     async withApp(fn, options = {}) {
-      const db = await open();
+      const db = await ws.open();
       const t = await testApp({ ...options, db, ring, clock });
       try {
         return await fn(t);
@@ -59,10 +44,7 @@ export async function operatorBench(backend: Backend, label: string, clock = new
       }
     },
     cli: (args) => sesame(args, env),
-    async close() {
-      await drop();
-      await rm(dir, { recursive: true, force: true });
-    },
+    close: () => ws.close(),
   };
 }
 
