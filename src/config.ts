@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { authPolicyFromEnv, type AuthPolicy } from './auth/policy.ts';
 import { isolationSettingsFromEnv, type IsolationSettings } from './isolation/settings.ts';
+import { signingKeyPolicyFromEnv, SigningKeyPolicyError, type SigningKeyPolicy } from './oidc/signing-keys.ts';
 
 /** Environment → typed configuration. Every variable is documented in docs/configuration.md. */
 export type Environment = 'development' | 'production';
@@ -42,6 +43,8 @@ export interface Config {
   isolation: IsolationSettings;
   /** A change of bank details takes effect this long after it is made; until then payments go to the previous IBAN and the change can be cancelled. */
   bankHoldSeconds: number;
+  /** OpenID signing keys: how long a new key is published before it signs, and kept after it retires. */
+  oidcSigningKeys: SigningKeyPolicy;
   /** Bearer token /metrics asks for; null: open (development only). */
   metricsToken: string | null;
   /** Who answers for personal data (GDPR Art. 33(3)(b), 34): named in incident notices and the breach report. */
@@ -104,6 +107,14 @@ function validTimeZone(zone: string): boolean {
 }
 
 /** Reads and validates the environment; throws ConfigError naming the offending variable. */
+function signingKeyPolicyOf(env: NodeJS.ProcessEnv): SigningKeyPolicy {
+  try {
+    return signingKeyPolicyFromEnv(env);
+  } catch (err) {
+    throw err instanceof SigningKeyPolicyError ? new ConfigError(err.message) : err;
+  }
+}
+
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
@@ -158,6 +169,7 @@ export function loadConfig(
     isolation: isolation.settings,
     bankHoldSeconds: e.SESAME_BANK_HOLD_SECONDS ?? 3 * 24 * 3600,
     metricsToken: e.SESAME_METRICS_TOKEN ?? null,
+    oidcSigningKeys: signingKeyPolicyOf(env),
     dataProtection: {
       controller: e.SESAME_CONTROLLER_NAME ?? serviceName,
       dpoName: e.SESAME_DPO_NAME ?? `Délégué à la protection des données de ${serviceName}`,

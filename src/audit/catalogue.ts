@@ -9,6 +9,10 @@ export interface AuditCatalogue {
   'account.data_key_shredded': Record<string, never>;
   'keys.kek_rotated': { from: string[]; to: string };
   'keys.rewrapped': { to: string; count: number };
+  /** OpenID provider signing keys (src/oidc/signing-keys.ts): kids, algorithms and times, never key material. */
+  'oidc.signing-key-created': { kid: string; alg: 'ES256' | 'RS256'; publishedAt: string; activeFrom: string; reason: 'first-start' | 'no-active-key' | 'rotation' };
+  'oidc.signing-key-retired': { kid: string; alg: 'ES256' | 'RS256'; retiredAt: string; removeAfter: string; replacedBy: string };
+  'oidc.signing-key-deleted': { kid: string; alg: 'ES256' | 'RS256' };
   /** One committed batch of an agency import (`sesame import`, src/import/): line range and counts, never a row's data. */
   'import.batch': { runId: string; kind: 'beneficiaries' | 'payments'; firstLine: number; lastLine: number; created: number; updated: number; unchanged: number; notApplied: number; rejected: number };
   /** reason: a code, never the NIR (unknown-nir events carry no account id at all). */

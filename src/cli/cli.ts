@@ -13,7 +13,7 @@ import { incidentCloseCommand, incidentOpenCommand, incidentStatusCommand } from
 import { incidentNotifyCommand } from './commands/incident/notify.ts';
 import { incidentResetCredentialsCommand } from './commands/incident/reset-credentials.ts';
 import { incidentReportCommand } from './commands/incident/report.ts';
-import { keysRetireCommand, keysRotateCommand, keysStatusCommand } from './commands/keys.ts';
+import { keysRetireCommand, keysRotateCommand, keysRotateSigningCommand, keysStatusCommand } from './commands/keys.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { proceduresStatusCommand } from './commands/procedures.ts';
 import { startCommand } from './commands/start.ts';
@@ -28,6 +28,7 @@ export const COMMANDS: Command[] = [
   keysRotateCommand,
   keysStatusCommand,
   keysRetireCommand,
+  keysRotateSigningCommand,
   auditVerifyCommand,
   accessStatusCommand,
   accessCloseCommand,

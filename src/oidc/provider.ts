@@ -12,7 +12,11 @@ import { EXTRA_CLIENT_METADATA } from './clients.ts';
  */
 export interface OidcProviderOptions extends OidcStoreDeps {
   issuer: string;
-  /** Private signing keys (ES256 first: the default for ID tokens). */
+  /**
+   * Private signing keys, the signer of each algorithm first (oidc-provider signs with the first
+   * key of an algorithm): `(await loadSigningKeys(db, ring, clock)).keys` from the key store
+   * (src/oidc/signing-keys.ts), which also publishes upcoming and retired keys behind it.
+   */
   signingKeys: JWK[];
   /** Keys that sign the provider's cookies, newest first. */
   cookieKeys: string[];
