@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import type { KeyRing } from './crypto/keyring.ts';
 import type { Database } from './db/database.ts';
 import type { Logger } from './logger.ts';
+import type { JWK } from 'oidc-provider';
 
 /** Everything the web app needs, built by the CLI's start command or by a test. */
 export interface AppDeps {
@@ -14,4 +15,6 @@ export interface AppDeps {
   logger: Logger;
   /** Default: Argon2id with the configured parameters. Tests wrap it to count hashes. */
   hasher?: PasswordHasher;
+  /** The OpenID Provider's private signing keys, ES256 first (the key store's); absent: an ephemeral ES256 key per process. */
+  oidcSigningKeys?: JWK[];
 }

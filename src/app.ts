@@ -11,6 +11,7 @@ import { authArea } from './auth/plugin.ts';
 import { sessionPlugin } from './auth/session-plugin.ts';
 import { accessGate } from './incident/access-gate.ts';
 import { isolationPlugin } from './isolation/plugin.ts';
+import { ephemeralSigningKeys, oidcProvider } from './oidc/mount.ts';
 import { csrfProtection } from './web/csrf.ts';
 import { errorPages, sendError } from './web/errors.ts';
 import { health } from './web/health.ts';
@@ -87,5 +88,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The security page checks passwords with the login's verifier and throttle policy.
   await app.register(accountArea, { ...auth, bankHoldSeconds: deps.config.bankHoldSeconds });
   await app.register(consoleArea, { db: deps.db, ring: deps.ring, clock: deps.clock, webauthn: deps.config.webauthn, timeZone: deps.config.timeZone });
+  // The OpenID Provider: discovery at the root of the public origin, endpoints and interactions under /oidc.
+  if (production && !deps.oidcSigningKeys) deps.logger.warn({ event: 'oidc-ephemeral-signing-key' }, 'no OIDC signing keys given: an ephemeral key signs ID tokens');
+  await app.register(oidcProvider, {
+    auth,
+    issuer: deps.config.publicUrl.origin,
+    signingKeys: deps.oidcSigningKeys ?? ephemeralSigningKeys(),
+    production,
+    behindProxy: deps.config.trustProxy !== false,
+    access: { cacheMs: isolation.accessCacheMs, retryAfterSeconds: isolation.maintenanceRetryAfter },
+  });
   return app;
 }

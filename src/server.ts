@@ -11,6 +11,7 @@ import { siteFromConfig } from './mail/site.ts';
 import { demoInstructions, ensureDemoCitizen } from './accounts/demo.ts';
 import { startHousekeeping } from './auth/housekeeping.ts';
 import { purgeExpiredOidc } from './oidc/housekeeping.ts';
+import { loadSigningKeys } from './oidc/signing-keys.ts';
 
 export interface ServerIo {
   env: NodeJS.ProcessEnv;
@@ -72,7 +73,10 @@ export async function startServer(io: ServerIo): Promise<{ url: string; address:
   let address: string;
   try {
     worker.start();
-    app = await buildApp({ config, db, ring, clock, logger });
+    // The provider signs with the key store's keys as they are at start: after
+    // `sesame keys rotate-signing`, restart once the new key is due to sign (docs/integration.md).
+    const signing = await loadSigningKeys(db, ring, clock);
+    app = await buildApp({ config, db, ring, clock, logger, oidcSigningKeys: signing.keys });
     address = await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     // A failed start (port taken…) must end the process, not leave timers and the PGlite lock behind.

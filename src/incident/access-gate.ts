@@ -6,6 +6,7 @@ import { cachedAccess } from './access-cache.ts';
 import { scopeOfPath } from './access-scope.ts';
 import { AccessClosedError, readAccess, type AccessState } from './access.ts';
 import { maintenanceBody, sendMaintenance } from './maintenance-page.ts';
+import { isOidcAuthorization } from '../oidc/return-to.ts';
 
 export interface AccessGateOptions {
   db: Database;
@@ -27,6 +28,9 @@ const pathOf = (request: FastifyRequest): string => request.url.split('?', 1)[0]
 export function passesClosedAccess(request: FastifyRequest): boolean {
   const path = pathOf(request);
   if (OPEN_EXACT.has(path) || OPEN_PREFIXES.some((p) => path.startsWith(p))) return true;
+  // The OIDC authorization endpoint answers a closed scope itself (src/oidc/closed.ts): the
+  // service's redirect_uri with temporarily_unavailable once the client is validated.
+  if (isOidcAuthorization(path)) return true;
   return request.method === 'POST' && path === '/logout';
 }
 

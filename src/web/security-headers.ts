@@ -23,6 +23,16 @@ export const CONTENT_SECURITY_POLICY = [
 export const STATIC_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
 const staticAssets = new WeakSet<FastifyReply>();
+const formTargets = new WeakMap<FastifyReply, string>();
+
+/**
+ * For a page whose forms end, after redirects, at another origin (the OIDC consent page: the
+ * service's registered redirect_uri): Chromium applies form-action to every redirect that
+ * follows a form post. The origin must come from validated data, never from the request.
+ */
+export function allowFormActionTo(reply: FastifyReply, url: string): void {
+  formTargets.set(reply, new URL(url).origin);
+}
 
 /** Called by the static file server for files it actually serves (200, 206, 304). */
 export function markStaticAsset(reply: FastifyReply): void {
@@ -36,7 +46,8 @@ export interface SecurityHeadersOptions {
 
 /** Sets the headers every response carries; called from onSend, and directly where hooks do not run. */
 export function applySecurityHeaders(reply: FastifyReply, options: SecurityHeadersOptions): void {
-  reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+  const target = formTargets.get(reply);
+  reply.header('content-security-policy', target ? CONTENT_SECURITY_POLICY.replace("form-action 'self'", `form-action 'self' ${target}`) : CONTENT_SECURITY_POLICY);
   reply.header('x-content-type-options', 'nosniff');
   // no-referrer: our paths carry flow ids and the links we show lead to other sites that
   // have no need to know where the citizen came from. Nothing here reads Referer or Origin

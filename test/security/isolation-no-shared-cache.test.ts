@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 const REVIEWED: Record<string, string> = {
   'src/isolation/request-state.ts:states': 'per request (WeakMap keyed by the request): what the tripwire checks',
   'src/auth/session-plugin.ts:resolved': 'per request: the session of this request’s own cookie',
+  'src/web/security-headers.ts:formTargets': 'per reply: the origin of the service the consent form leads to (no personal data)',
   'src/console/staff-session.ts:looked': 'per request: the staff session of this request’s own cookie',
   'src/web/user-agent.ts:recent': 'keyed by the User-Agent string; holds only the browser and OS parsed from that same string',
   'src/web/csrf.ts:issued': 'per request: the CSRF secret issued to this browser',

@@ -17,6 +17,7 @@ import { advanceFlow, endFlow, keptFormOf, withMethod, type Flow } from './flow.
 import { sendKeptForm } from './kept-form.ts';
 import { assertAccessOpen } from '../../incident/access.ts';
 import { loginIdentifierOf } from '../../isolation/login-identifier.ts';
+import { takeOidcReturn } from '../../oidc/return-to.ts';
 
 /** What a flow gave once its last method was done. */
 export type Finished =
@@ -124,7 +125,8 @@ export function answerFinished(request: FastifyRequest, reply: FastifyReply, dep
   if (finished.kind === 'login') {
     rememberBrowser(request, reply, deps.ring.macKey, finished.accountId);
     setSessionCookie(reply, finished.token, deps.policy);
-    return reply.redirect('/account', 303);
+    // Back to the service's sign-in (the provider's interaction) when that is what sent the citizen here.
+    return reply.redirect(takeOidcReturn(request, reply) ?? '/account', 303);
   }
   if (finished.kind === 'step-up') setSessionCookie(reply, finished.token, deps.policy);
   if (finished.keptForm) return sendKeptForm(request, reply, finished.returnTo, finished.keptForm);

@@ -12,6 +12,7 @@ import { bankEn } from './bank.en.ts';
 import { isolationEn } from './isolation.en.ts';
 import { fileEn } from './file.en.ts';
 import { consoleEn } from './console.en.ts';
+import { oidcEn } from './oidc.en.ts';
 
 /** English messages, typed by the French ones: a missing key fails the typecheck. */
 export const en: Messages = {
@@ -28,6 +29,7 @@ export const en: Messages = {
   ...deviceEn,
   ...fileEn,
   ...consoleEn,
+  ...oidcEn,
   'layout.skipLinks': 'Quick access',
   'layout.skipToContent': 'Content',
   'layout.skipToFooter': 'Footer',

@@ -15,6 +15,7 @@ import { bankFr } from './bank.fr.ts';
 import { isolationFr } from './isolation.fr.ts';
 import { fileFr } from './file.fr.ts';
 import { consoleFr } from './console.fr.ts';
+import { oidcFr } from './oidc.fr.ts';
 
 export const fr = {
   ...loginFr,
@@ -30,6 +31,7 @@ export const fr = {
   ...deviceFr,
   ...fileFr,
   ...consoleFr,
+  ...oidcFr,
   'layout.skipLinks': 'Accès rapide',
   'layout.skipToContent': 'Contenu',
   'layout.skipToFooter': 'Pied de page',

@@ -1,0 +1,53 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { hostCookie } from '../web/cookies.ts';
+
+/** Where the provider's endpoints live (the issuer is the public origin; discovery at its root). */
+export const OIDC_PREFIX = '/oidc';
+export const OIDC_AUTHORIZATION = `${OIDC_PREFIX}/auth`;
+
+/**
+ * The authorization endpoint and its resumption (`/oidc/auth/:uid`): while citizen access is
+ * closed the access gate lets them through, and closed.ts answers them the OAuth way.
+ */
+export const isOidcAuthorization = (path: string): boolean => path === OIDC_AUTHORIZATION || path.startsWith(`${OIDC_AUTHORIZATION}/`);
+
+/**
+ * The way back from our login pages to the provider's interaction. The cookie holds only the
+ * interaction's id (an opaque random value, checked for its shape); the path is built here,
+ * never taken from a request, so this is no open redirect. The interaction itself still needs
+ * the provider's own signed, path-scoped `_interaction` cookie, and checks the session.
+ */
+export const OIDC_RETURN_COOKIE = '__Host-sesame-oidc-return';
+const UID = /^[A-Za-z0-9_-]{16,64}$/;
+/** As long as an interaction lives (provider ttl.Interaction). */
+const RETURN_TTL_SECONDS = 600;
+
+export const isInteractionUid = (uid: string): boolean => UID.test(uid);
+export const interactionPath = (uid: string): string => `${OIDC_PREFIX}/interaction/${uid}`;
+
+/**
+ * The same way back, as a path our flows can store: their `return_to` column admits lower-case
+ * paths only, so the interaction id travels hex-encoded, through a route that redirects.
+ */
+export const interactionReturnPath = (uid: string): string => `${OIDC_PREFIX}/return/${Buffer.from(uid, 'utf8').toString('hex')}`;
+export function uidFromReturnPath(hex: string): string | null {
+  if (!/^(?:[0-9a-f]{2}){16,64}$/.test(hex)) return null;
+  const uid = Buffer.from(hex, 'hex').toString('utf8');
+  return isInteractionUid(uid) ? uid : null;
+}
+
+export function rememberOidcReturn(reply: FastifyReply, uid: string): void {
+  reply.setCookie(OIDC_RETURN_COOKIE, uid, hostCookie(RETURN_TTL_SECONDS));
+}
+
+export function forgetOidcReturn(reply: FastifyReply): void {
+  reply.clearCookie(OIDC_RETURN_COOKIE, hostCookie());
+}
+
+/** After a login: the interaction that sent the citizen to /login, if any (the cookie is then cleared). */
+export function takeOidcReturn(request: FastifyRequest, reply: FastifyReply): string | null {
+  const uid = request.cookies[OIDC_RETURN_COOKIE];
+  if (uid === undefined) return null;
+  forgetOidcReturn(reply);
+  return isInteractionUid(uid) ? interactionPath(uid) : null;
+}

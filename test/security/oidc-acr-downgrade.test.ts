@@ -1,0 +1,82 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as oidc from 'openid-client';
+import type { TestApp } from '../support/app.ts';
+import { backends, type TestDatabase } from '../support/databases.ts';
+import { citizenWithPassword, type Citizen } from '../support/login.ts';
+import { appCode, citizenWithApp } from '../support/totp.ts';
+import { authorize, follow, HttpBrowser, listeningApp, logInThroughPages, relyingParty, type RelyingParty } from '../support/oidc-rp.ts';
+
+/**
+ * acr downgrade in the request: a service asks `eidas2` of a citizen whose session is eidas1
+ * (password + email code). The provider must not answer with an eidas1 ID token: the citizen
+ * goes through our step-up, and a request that cannot show a page (prompt=none) gets an error,
+ * never a code. An unknown acr value counts as the client's default, never as lower.
+ */
+for (const backend of backends()) {
+  describe(`oidc acr downgrade on ${backend.name}`, { skip: backend.skip }, () => {
+    let tdb: TestDatabase;
+    let t: TestApp;
+    let base: string;
+    let rp: RelyingParty;
+    let strictRp: RelyingParty;
+    let c: Citizen;
+    let browser: HttpBrowser;
+
+    before(async () => {
+      tdb = await backend.open();
+      ({ t, base } = await listeningApp(tdb));
+      rp = await relyingParty(t, base, { name: 'Service', redirectUri: 'http://localhost:4101/callback', scopes: 'openid' });
+      strictRp = await relyingParty(t, base, { name: 'Service strict', redirectUri: 'http://localhost:4102/callback', scopes: 'openid', acrMin: 'eidas2' });
+      c = await citizenWithPassword(t);
+      browser = new HttpBrowser(base);
+      // An eidas1 session, and the service's consent, first.
+      const first = await authorize(browser, t, rp, c, { scope: 'openid' });
+      const tokens = await oidc.authorizationCodeGrant(rp.config, first.end, { pkceCodeVerifier: first.verifier, expectedState: first.state, expectedNonce: first.nonce });
+      assert.equal(tokens.claims()?.acr, 'eidas1');
+    });
+    after(async () => {
+      await t.close();
+      await tdb.close();
+    });
+
+    test('acr_values=eidas2 with an eidas1 session: our step-up, no code', async () => {
+      const attempt = await authorize(browser, t, rp, c, { scope: 'openid', params: { acr_values: 'eidas2' }, stopAt: /^\/step-up\// });
+      assert.match(attempt.end.pathname, /^\/step-up\/[0-9a-f-]{36}$/);
+    });
+
+    test('the step-up done (password + app), the service gets an eidas2 ID token', async () => {
+      // The app's cooling-off (a day) is over at the real time the provider reads.
+      t.clock.set(new Date(Date.now() - 24 * 3600 * 1000 - 120_000));
+      const { c: strong, secret } = await citizenWithApp(t);
+      const b = new HttpBrowser(base);
+      await follow(b, t, rp, strong, await logInThroughPages(b, t, strong), /^\/account/);
+      const asked = await authorize(b, t, rp, strong, { scope: 'openid', params: { acr_values: 'eidas2' }, stopAt: /^\/step-up\// });
+      const stepUp = asked.end.pathname;
+      await b.get(stepUp);
+      assert.equal((await b.post(stepUp, { method: 'password', password: strong.password })).status, 303);
+      await b.get(`${stepUp}/totp`);
+      const done = await b.post(`${stepUp}/totp`, { method: 'totp', code: appCode(secret, t.clock) });
+      assert.equal(done.status, 303);
+      assert.match(done.headers.get('location') ?? '', /^\/oidc\/return\/[0-9a-f]+$/);
+      const back = await follow(b, t, rp, strong, done);
+      const tokens = await oidc.authorizationCodeGrant(rp.config, back.end, { pkceCodeVerifier: asked.verifier, expectedState: asked.state, expectedNonce: asked.nonce });
+      const claims = tokens.claims();
+      assert.equal(claims?.acr, 'eidas2');
+      assert.deepEqual([...((claims?.amr as string[] | undefined) ?? [])].sort(), ['mfa', 'otp', 'pwd']);
+    });
+
+    test('acr_values=eidas2 and prompt=none: an error to the service, never an eidas1 code', async () => {
+      const attempt = await authorize(browser, t, rp, c, { scope: 'openid', params: { acr_values: 'eidas2', prompt: 'none' } });
+      assert.equal(attempt.end.searchParams.get('code'), null);
+      assert.equal(attempt.end.searchParams.get('error'), 'login_required');
+    });
+
+    test('a client whose minimum is eidas2, asking eidas1 or an unknown value: still a step-up', async () => {
+      for (const acr of ['eidas1', 'eidas0', 'eidas1 eidas2']) {
+        const attempt = await authorize(browser, t, strictRp, c, { scope: 'openid', params: { acr_values: acr }, stopAt: /^\/step-up\// });
+        assert.match(attempt.end.pathname, /^\/step-up\//, acr);
+      }
+    });
+  });
+}
