@@ -4,6 +4,7 @@ import { describePlace } from '../../web/place.ts';
 import { formatDateTime } from '../../time-format.ts';
 import { table } from '../../web/table.ts';
 import type { LoginEntry, LoginMethod } from './login-history.ts';
+import { LEVELS } from './views.ts';
 
 const METHODS: Record<LoginMethod, MessageKey> = {
   passkey: 'security.history.method.passkey',
@@ -12,8 +13,6 @@ const METHODS: Record<LoginMethod, MessageKey> = {
   'password-email-code': 'security.history.method.passwordEmailCode',
   other: 'security.history.method.other',
 };
-
-const LEVELS = { eidas1: 'security.level.eidas1', eidas2: 'security.level.eidas2', eidas3: 'security.level.eidas3' } as const satisfies Record<string, MessageKey>;
 
 /** "Historique des connexions": the last logins, so a citizen can spot one that was not theirs. */
 export function loginHistorySection(locale: Locale, timeZone: string, entries: readonly LoginEntry[]): SafeHtml {

@@ -18,7 +18,8 @@ const NOTICES: Record<SecurityNotice, MessageKey> = {
 };
 export const isSecurityNotice = (v: unknown): v is SecurityNotice => typeof v === 'string' && Object.hasOwn(NOTICES, v);
 
-const LEVELS: Record<Level, MessageKey> = { eidas1: 'security.level.eidas1', eidas2: 'security.level.eidas2', eidas3: 'security.level.eidas3' };
+/** A session's level in words (the sessions table, the login history). */
+export const LEVELS: Record<Level, MessageKey> = { eidas1: 'security.level.eidas1', eidas2: 'security.level.eidas2', eidas3: 'security.level.eidas3' };
 
 export interface PasswordErrors {
   current?: string;
