@@ -13,6 +13,23 @@ export interface AuditCatalogue {
   'oidc.signing-key-created': { kid: string; alg: 'ES256' | 'RS256'; publishedAt: string; activeFrom: string; reason: 'first-start' | 'no-active-key' | 'rotation' };
   'oidc.signing-key-retired': { kid: string; alg: 'ES256' | 'RS256'; retiredAt: string; removeAfter: string; replacedBy: string };
   'oidc.signing-key-deleted': { kid: string; alg: 'ES256' | 'RS256' };
+  /**
+   * The OpenID provider (src/oidc): client ids, grant/session ids as the provider's opaque
+   * HMAC-free references we keep (never a token, code or secret value), scopes and levels.
+   */
+  'oidc.client-created': { clientId: string; authMethod: string; scopes: string[]; grantTypes: string[] };
+  'oidc.client-disabled': { clientId: string };
+  'oidc.client-secret-rotated': { clientId: string };
+  /** The citizen signed in to a service: the authorisation response went back to it. */
+  'oidc.authorized': { clientId: string; sessionId: string | null; acr: string; scopes: string[] };
+  'oidc.authorization-refused': { clientId: string | null; error: string };
+  'oidc.consent-given': { clientId: string; scopes: string[] };
+  'oidc.consent-refused': { clientId: string };
+  'oidc.consent-revoked': { clientId: string; via: 'account' | 'client-disabled' };
+  /** A token endpoint grant; counts and kinds, never a token. */
+  'oidc.token-issued': { clientId: string; grantType: string; idToken: boolean; refreshToken: boolean };
+  'oidc.token-revoked': { clientId: string; kind: string };
+  'oidc.logout': { clientId: string | null; sessionId: string | null };
   /** One committed batch of an agency import (`sesame import`, src/import/): line range and counts, never a row's data. */
   'import.batch': { runId: string; kind: 'beneficiaries' | 'payments'; firstLine: number; lastLine: number; created: number; updated: number; unchanged: number; notApplied: number; rejected: number };
   /** reason: a code, never the NIR (unknown-nir events carry no account id at all). */
