@@ -94,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auth,
     issuer: deps.config.publicUrl.origin,
     signingKeys: deps.oidcSigningKeys ?? ephemeralSigningKeys(),
+    ...(deps.onOidcProvider ? { onProvider: deps.onOidcProvider } : {}),
     production,
     behindProxy: deps.config.trustProxy !== false,
     access: { cacheMs: isolation.accessCacheMs, retryAfterSeconds: isolation.maintenanceRetryAfter },

@@ -11,7 +11,9 @@ import { siteFromConfig } from './mail/site.ts';
 import { demoInstructions, ensureDemoCitizen } from './accounts/demo.ts';
 import { startHousekeeping } from './auth/housekeeping.ts';
 import { purgeExpiredOidc } from './oidc/housekeeping.ts';
-import { loadSigningKeys } from './oidc/signing-keys.ts';
+import type Provider from 'oidc-provider';
+import { replaceSigningKeys } from './oidc/key-reload.ts';
+import { loadSigningKeys, watchSigningKeys } from './oidc/signing-keys.ts';
 
 export interface ServerIo {
   env: NodeJS.ProcessEnv;
@@ -61,9 +63,11 @@ export async function startServer(io: ServerIo): Promise<{ url: string; address:
     purgeExpiredOidc(db, ring, clock).catch((err: unknown) => logger.error({ err, component: 'housekeeping' }, 'oidc housekeeping failed'));
   }, 10 * 60 * 1000);
   oidcHousekeeping.unref();
+  let stopKeyWatch = (): void => {};
   const close = async (): Promise<void> => {
     stopHousekeeping();
     clearInterval(oidcHousekeeping);
+    stopKeyWatch();
     stopWatching();
     await worker.stop();
     await transport.close?.();
@@ -73,10 +77,25 @@ export async function startServer(io: ServerIo): Promise<{ url: string; address:
   let address: string;
   try {
     worker.start();
-    // The provider signs with the key store's keys as they are at start: after
-    // `sesame keys rotate-signing`, restart once the new key is due to sign (docs/integration.md).
+    // The provider signs with the key store's keys; the watcher re-reads them every minute and
+    // at each timed change (a rotated key published, due to sign, retired, removed), so
+    // `sesame keys rotate-signing` needs no restart (its delay covers the minute).
     const signing = await loadSigningKeys(db, ring, clock);
-    app = await buildApp({ config, db, ring, clock, logger, oidcSigningKeys: signing.keys });
+    let provider: Provider | undefined;
+    app = await buildApp({ config, db, ring, clock, logger, oidcSigningKeys: signing.keys, onOidcProvider: (p) => (provider = p) });
+    const watcher = watchSigningKeys({
+      db,
+      ring,
+      clock,
+      current: signing,
+      intervalMs: config.oidcSigningKeys.reloadMs,
+      onChange: (keys) => {
+        if (provider) replaceSigningKeys(provider, keys.keys);
+        logger.info({ event: 'oidc-signing-keys-reloaded', kids: keys.keys.map((k) => k.kid) }, 'OIDC signing keys reloaded');
+      },
+      onError: (err) => logger.error({ err, component: 'oidc-keys' }, 'reloading the OIDC signing keys failed'),
+    });
+    stopKeyWatch = watcher.stop;
     address = await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     // A failed start (port taken…) must end the process, not leave timers and the PGlite lock behind.

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type Provider from 'oidc-provider';
 import type { JWK } from 'oidc-provider';
 import type { AuthDeps } from '../auth/auth-deps.ts';
 import { systemClock } from '../clock.ts';
@@ -23,6 +24,8 @@ export interface OidcMountOptions {
   /** Whether a reverse proxy is trusted (X-Forwarded-Proto for the provider's cookies). */
   behindProxy: boolean;
   access: { cacheMs: number; retryAfterSeconds: number };
+  /** Called with the provider once it is made (to replace its signing keys later: key-reload.ts). */
+  onProvider?: (provider: Provider) => void;
 }
 
 /** The provider's endpoints, under OIDC_PREFIX; discovery stays at /.well-known/openid-configuration. */
@@ -85,6 +88,7 @@ export async function oidcProvider(app: FastifyInstance, o: OidcMountOptions): P
     },
   });
   provider.proxy = o.behindProxy;
+  o.onProvider?.(provider);
   const callback = provider.callback() as RequestListener;
 
   const toProvider = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {

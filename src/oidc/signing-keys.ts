@@ -38,12 +38,18 @@ export interface SigningKeyPolicy {
    * session lasts: the default is the provider's session lifetime, 8 hours.
    */
   retentionMs: number;
+  /** How often a running server re-reads the keys (watchSigningKeys): at most a minute, far below the propagation delay. */
+  reloadMs: number;
 }
 
-export const DEFAULT_SIGNING_KEY_POLICY: SigningKeyPolicy = { propagationMs: 3600_000, retentionMs: 8 * 3600_000 };
+export const DEFAULT_SIGNING_KEY_POLICY: SigningKeyPolicy = { propagationMs: 3600_000, retentionMs: 8 * 3600_000, reloadMs: 60_000 };
 
 /** The environment variables of the policy (docs/operations.md), in seconds. */
-export const SIGNING_KEY_ENV = { propagation: 'SESAME_OIDC_SIGNING_KEY_DELAY_SECONDS', retention: 'SESAME_OIDC_SIGNING_KEY_RETENTION_SECONDS' } as const;
+export const SIGNING_KEY_ENV = {
+  propagation: 'SESAME_OIDC_SIGNING_KEY_DELAY_SECONDS',
+  retention: 'SESAME_OIDC_SIGNING_KEY_RETENTION_SECONDS',
+  reload: 'SESAME_OIDC_SIGNING_KEY_RELOAD_SECONDS',
+} as const;
 
 export class SigningKeyPolicyError extends Error {
   override name = 'SigningKeyPolicyError';
@@ -69,6 +75,7 @@ export function signingKeyPolicyFromEnv(env: NodeJS.ProcessEnv): SigningKeyPolic
   return {
     propagationMs: seconds(env, SIGNING_KEY_ENV.propagation, 300, 7 * 86400, DEFAULT_SIGNING_KEY_POLICY.propagationMs),
     retentionMs: seconds(env, SIGNING_KEY_ENV.retention, 60, 30 * 86400, DEFAULT_SIGNING_KEY_POLICY.retentionMs),
+    reloadMs: seconds(env, SIGNING_KEY_ENV.reload, 1, 60, DEFAULT_SIGNING_KEY_POLICY.reloadMs),
   };
 }
 

@@ -11,6 +11,10 @@ import { system } from '../../src/db/contexts.ts';
 import { findAccountByNir } from '../../src/accounts/accounts.ts';
 import { DEMO } from '../../src/accounts/demo.ts';
 import { ConfigError } from '../../src/config.ts';
+import { systemClock } from '../../src/clock.ts';
+import { DEFAULT_SIGNING_KEY_POLICY, rotateSigningKey } from '../../src/oidc/signing-keys.ts';
+import { createPostgresDatabase } from '../support/databases.ts';
+import { requirement } from '../support/requirements.ts';
 
 let dir: string;
 before(async () => {
@@ -77,4 +81,28 @@ test('a start that cannot listen fails, and releases the embedded database', asy
   blocker.close();
   const db = await openDatabase({ dataDir: pgliteDir(dir) });
   await db.close();
+});
+
+test('a running server takes a signing-key rotation made by another process, without a restart', { skip: requirement('postgres').skip }, async () => {
+  const pgdb = await createPostgresDatabase();
+  const env = { SESAME_DATA_DIR: path.join(dir, 'rotation'), DATABASE_URL: pgdb.url, PORT: '0', LOG_LEVEL: 'silent', SESAME_OIDC_SIGNING_KEY_RELOAD_SECONDS: '1' };
+  const server = await startServer({ env, cwd: dir, stdout: capture().out });
+  const ring = await readKeyRing(path.join(dir, 'rotation', 'keys.json'));
+  const db = await openDatabase({ databaseUrl: pgdb.url });
+  try {
+    const kids = async (): Promise<string[]> => ((await (await fetch(`${server.address}/oidc/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+    const before = await kids();
+    // `sesame keys rotate-signing`, as an operator runs it from another machine.
+    const r = await system(db, 'test', (tx) => rotateSigningKey(tx, ring, systemClock, 'ES256', DEFAULT_SIGNING_KEY_POLICY));
+    assert.equal(r.outcome, 'rotated');
+    const kid = r.outcome === 'rotated' ? r.key.kid : '';
+    assert.equal(before.includes(kid), false);
+    const deadline = Date.now() + 10_000;
+    while (!(await kids()).includes(kid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.ok((await kids()).includes(kid), 'the new key is published by the running server');
+  } finally {
+    await server.close();
+    await db.close();
+    await pgdb.drop();
+  }
 });
