@@ -39,11 +39,20 @@ const nameField = (id: string): string => `authenticator-name:${id}`;
 
 /** The account's live authenticators, oldest first. */
 export async function listAuthenticators(tx: Tx, ring: KeyRing, accountId: string, kind?: AuthenticatorKind): Promise<Authenticator[]> {
+  return (await readAuthenticators(tx, ring, accountId, { kind, removed: false })).map(({ removedAt: _removed, ...a }) => a);
+}
+
+/** Every authenticator the account ever had, removed ones too, oldest first (the GDPR export). */
+export async function authenticatorHistory(tx: Tx, ring: KeyRing, accountId: string): Promise<(Authenticator & { removedAt: Date | null })[]> {
+  return readAuthenticators(tx, ring, accountId, { removed: true });
+}
+
+async function readAuthenticators(tx: Tx, ring: KeyRing, accountId: string, o: { kind?: AuthenticatorKind | undefined; removed: boolean }): Promise<(Authenticator & { removedAt: Date | null })[]> {
   const [{ rows }, cipher] = await Promise.all([
-    tx.query<Row>(
-      `SELECT id, kind, name, created_at, sensitive_from, last_used_at FROM authenticators
-        WHERE account_id = $1 AND removed_at IS NULL AND ($2::text IS NULL OR kind = $2) ORDER BY created_at, id`,
-      [accountId, kind ?? null],
+    tx.query<Row & { removed_at: Date | null }>(
+      `SELECT id, kind, name, created_at, sensitive_from, last_used_at, removed_at FROM authenticators
+        WHERE account_id = $1 AND ($3 OR removed_at IS NULL) AND ($2::text IS NULL OR kind = $2) ORDER BY created_at, id`,
+      [accountId, o.kind ?? null, o.removed],
     ),
     accountCipher(tx, ring, accountId),
   ]);
@@ -55,6 +64,7 @@ export async function listAuthenticators(tx: Tx, ring: KeyRing, accountId: strin
     createdAt: r.created_at,
     sensitiveFrom: r.sensitive_from,
     lastUsedAt: r.last_used_at,
+    removedAt: r.removed_at,
   }));
 }
 

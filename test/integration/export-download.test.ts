@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { system } from '../../src/db/contexts.ts';
+import { citizen, system } from '../../src/db/contexts.ts';
+import { addAuthenticator, removeAuthenticator } from '../../src/auth/authenticators.ts';
 import { readEvents } from '../../src/file/events.ts';
 import { onEachBackend } from '../support/suites.ts';
 import { Browser, citizenWithPassword, logIn } from '../support/login.ts';
@@ -43,6 +44,14 @@ onEachBackend('export of the file', ({ t }) => {
     await recordPayment(t, c.accountId, { date: '2026-01-05', amountCents: 60775, reference: 'MINE-1' });
     await recordPayment(t, c.accountId, { date: '2026-02-05', amountCents: 60775, reference: 'MINE-2', status: 'scheduled' });
 
+    // An authenticator added then removed: the export tells its whole history (right of access).
+    const removed = await citizen(t.deps.db, c.accountId, async (tx) => {
+      const deps = { ...t.deps, policy: t.deps.config.auth };
+      const client = { browser: null, os: null };
+      const added = await addAuthenticator(tx, deps, { accountId: c.accountId, kind: 'passkey', name: 'Ancienne clé', fromStrongSession: true, locale: 'fr', client });
+      await removeAuthenticator(tx, deps, { accountId: c.accountId, id: added.id, locale: 'fr', client });
+      return added.id;
+    });
     const b = new Browser(t);
     await logIn(b, c);
     const { id } = await fileProcedure(b, 'address-change', { street: '3 allée des Tilleuls', complement: '', postalCode: '33000', city: 'Bordeaux', moveDate: '2026-01-02' });
@@ -82,8 +91,9 @@ onEachBackend('export of the file', ({ t }) => {
     assert.ok(sessions.length >= 2, 'the sessions, ended ones included');
     assert.ok(sessions.some((s) => s.client?.userAgent === b.userAgent && s.level === 'eidas2'));
     const authenticators = doc.authenticators as Record<string, unknown>[];
-    assert.deepEqual(authenticators.map((a) => [a.kind, a.name]), [['totp', 'Téléphone de Camille']]);
-    assert.deepEqual(Object.keys(authenticators[0] ?? {}).sort(), ['createdAt', 'id', 'kind', 'lastUsedAt', 'name', 'sensitiveFrom'], 'no secret, no key');
+    assert.deepEqual(authenticators.map((a) => [a.kind, a.name, a.removedAt === null]), [['totp', 'Téléphone de Camille', true], ['passkey', 'Ancienne clé', false]]);
+    assert.equal(authenticators[1]?.id, removed);
+    assert.deepEqual(Object.keys(authenticators[0] ?? {}).sort(), ['createdAt', 'id', 'kind', 'lastUsedAt', 'name', 'removedAt', 'sensitiveFrom'], 'no secret, no key');
     const log = doc.securityLog as { type: string }[];
     assert.ok(log.some((e) => e.type === 'step-up.completed'));
 

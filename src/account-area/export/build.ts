@@ -1,6 +1,6 @@
 import { accountCipher } from '../../accounts/account-keys.ts';
 import { readAccount } from '../../accounts/accounts.ts';
-import { listAuthenticators } from '../../auth/authenticators.ts';
+import { authenticatorHistory } from '../../auth/authenticators.ts';
 import type { Clock } from '../../clock.ts';
 import { DecryptionError, type FieldCipher } from '../../crypto/envelope.ts';
 import type { KeyRing } from '../../crypto/keyring.ts';
@@ -89,7 +89,7 @@ export async function buildExport(tx: Tx, deps: { ring: KeyRing; clock: Clock },
     listProcedures(tx, deps.ring, accountId, 100_000),
     listPayments(tx, deps.ring, accountId, 100_000),
     readEvents(tx, deps.ring, accountId),
-    listAuthenticators(tx, deps.ring, accountId),
+    authenticatorHistory(tx, deps.ring, accountId),
     tx.query<SessionRow>(
       `SELECT id, account_id, level, amr, auth_time, client, created_at, last_seen_at, expires_at, ended_at, end_reason
          FROM sessions WHERE account_id = $1 ORDER BY created_at, id`,
@@ -175,6 +175,7 @@ export async function buildExport(tx: Tx, deps: { ring: KeyRing; clock: Clock },
       createdAt: a.createdAt.toISOString(),
       sensitiveFrom: a.sensitiveFrom.toISOString(),
       lastUsedAt: iso(a.lastUsedAt),
+      removedAt: iso(a.removedAt),
     })),
     securityLog: log.rows.map((r) => ({ seq: Number(r.seq), at: r.occurred_at.toISOString(), type: r.type, details: r.payload })),
   };
