@@ -160,6 +160,33 @@ onEachBackend('a session raised by an authenticator that was removed', ({ t }) =
     assert.equal((await auditTypes(t, c.accountId, 'sessions.ended')).filter((e) => e.payload.reason === 'authenticator-removed').length, 1);
   });
 
+  test("a session opened with one of the intruder app's recovery codes ends with the app", async () => {
+    const c = await citizenWithPassword(t);
+    const setup = new Browser(t);
+    await logIn(setup, c);
+    const ownerKey = authenticatorFor(t);
+    await enrolPasskey(setup, ownerKey, 'Ma clé');
+    const { codes } = await enrolApp(setup, 'Appli');
+    await pastCoolingOff(t, c.accountId);
+    const appId = await idOf(t, c, 'totp');
+
+    const intruder = new Browser(t);
+    intruder.ip = '198.51.100.67';
+    const flow = await atTotpStep(intruder, c, 'recovery-code');
+    const res = await intruder.post(`${flow}/recovery-code`, { method: 'recovery-code', code: codes[0] ?? '' });
+    assert.equal(res.headers.location, '/account', 'logged in with a recovery code');
+    assert.equal((await intruder.get('/account')).statusCode, 200);
+
+    const owner = new Browser(t);
+    await logIn(owner, c);
+    await stepUpWithPasskey(owner, ownerKey);
+    await owner.get('/account/security');
+    assert.equal((await owner.post(`/account/security/authenticators/${appId}/remove`, {})).headers.location, '/account/security?done=authenticator-removed');
+    const next = await intruder.get('/account');
+    assert.equal(next.statusCode, 303);
+    assert.equal(next.headers.location, '/login');
+  });
+
   test('a session raised at a step-up (not at login) by the removed authenticator ends too', async () => {
     const c = await citizenWithPassword(t);
     const setup = new Browser(t);
