@@ -11,5 +11,5 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['warn', 'error'] }],
     },
   },
-  { files: ['src/cli/**', 'src/main.ts', 'bench/**', 'bin/**', 'test/**'], rules: { 'no-console': 'off' } },
+  { files: ['src/cli/**', 'src/main.ts', 'bench/**', 'bin/**', 'test/**', 'examples/**'], rules: { 'no-console': 'off' } },
 );

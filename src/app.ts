@@ -94,10 +94,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auth,
     issuer: deps.config.publicUrl.origin,
     signingKeys: deps.oidcSigningKeys ?? ephemeralSigningKeys(),
+    lifetimes: deps.config.oidcLifetimes,
     ...(deps.onOidcProvider ? { onProvider: deps.onOidcProvider } : {}),
     production,
     behindProxy: deps.config.trustProxy !== false,
     access: { cacheMs: isolation.accessCacheMs, retryAfterSeconds: isolation.maintenanceRetryAfter },
+    suspicious: deps.config.oidcSuspicious,
   });
   return app;
 }

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { authPolicyFromEnv, type AuthPolicy } from './auth/policy.ts';
 import { isolationSettingsFromEnv, type IsolationSettings } from './isolation/settings.ts';
 import { signingKeyPolicyFromEnv, SigningKeyPolicyError, type SigningKeyPolicy } from './oidc/signing-keys.ts';
+import { OidcLifetimeError, oidcLifetimesFromEnv, type OidcLifetimes } from './oidc/lifetimes.ts';
+import type { SuspiciousRule } from './oidc/acr.ts';
 
 /** Environment → typed configuration. Every variable is documented in docs/configuration.md. */
 export type Environment = 'development' | 'production';
@@ -45,6 +47,10 @@ export interface Config {
   bankHoldSeconds: number;
   /** OpenID signing keys: how long a new key is published before it signs, and kept after it retires. */
   oidcSigningKeys: SigningKeyPolicy;
+  /** Lifetimes of codes and tokens (src/oidc/lifetimes.ts). */
+  oidcLifetimes: OidcLifetimes;
+  /** The header by which the reverse proxy marks an authorisation request as suspicious (eidas2 at least, no SSO); null: off. */
+  oidcSuspicious: SuspiciousRule | null;
   /** Bearer token /metrics asks for; null: open (development only). */
   metricsToken: string | null;
   /** Who answers for personal data (GDPR Art. 33(3)(b), 34): named in incident notices and the breach report. */
@@ -88,8 +94,26 @@ const schema = z.object({
   SESAME_DPO_EMAIL: optional.pipe(z.email().max(254).optional()),
   SESAME_DPO_POSTAL_ADDRESS: optional.pipe(z.string().max(500).optional()),
   SESAME_DPO_PHONE: optional.pipe(z.string().regex(/^\+?[0-9 .()-]{6,30}$/, 'must be a telephone number').optional()),
+  SESAME_OIDC_SUSPICIOUS_HEADER: optional.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name such as X-Waf-Suspicious')
+      .transform((v) => v.toLowerCase())
+      .refine((v) => !RESERVED_HEADERS.has(v), 'must be a header of its own, set by the reverse proxy only (not a standard or forwarding header)')
+      .optional(),
+  ),
+  SESAME_OIDC_SUSPICIOUS_VALUES: optional.pipe(
+    z
+      .string()
+      .transform((v) => v.split(',').map((p) => p.trim().toLowerCase()))
+      .refine((vs) => vs.every((v) => /^[a-z0-9_.-]{1,64}$/.test(v)), 'must be comma-separated values such as 1,true')
+      .optional(),
+  ),
   SESAME_TIME_ZONE: optional.refine((v) => v === undefined || validTimeZone(v), 'must be an IANA time zone such as Europe/Paris'),
 });
+
+/** Headers a client sends or a proxy sets for other purposes: never a suspicion mark. */
+const RESERVED_HEADERS = new Set(['host', 'cookie', 'authorization', 'content-type', 'content-length', 'user-agent', 'referer', 'origin', 'accept', 'accept-language', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip']);
 
 function trustProxyOf(value: string | undefined): false | number | string[] {
   if (value === undefined || value === 'false') return false;
@@ -103,6 +127,27 @@ function validTimeZone(zone: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * The suspicion mark: only a reverse proxy that sets (or strips) the header on every request
+ * can be believed, so it needs SESAME_TRUST_PROXY. Values: default "1" and "true".
+ */
+function suspiciousRuleOf(header: string | undefined, values: string[] | undefined, trustProxy: false | number | string[]): SuspiciousRule | null {
+  if (header === undefined) {
+    if (values !== undefined) throw new ConfigError('SESAME_OIDC_SUSPICIOUS_VALUES: needs SESAME_OIDC_SUSPICIOUS_HEADER');
+    return null;
+  }
+  if (trustProxy === false) throw new ConfigError('SESAME_OIDC_SUSPICIOUS_HEADER: needs SESAME_TRUST_PROXY (the reverse proxy sets the header)');
+  return { header, values: values ?? ['1', 'true'] };
+}
+
+function oidcLifetimesOf(env: NodeJS.ProcessEnv): OidcLifetimes {
+  try {
+    return oidcLifetimesFromEnv(env);
+  } catch (err) {
+    throw err instanceof OidcLifetimeError ? new ConfigError(err.message) : err;
   }
 }
 
@@ -170,6 +215,8 @@ export function loadConfig(
     bankHoldSeconds: e.SESAME_BANK_HOLD_SECONDS ?? 3 * 24 * 3600,
     metricsToken: e.SESAME_METRICS_TOKEN ?? null,
     oidcSigningKeys: signingKeyPolicyOf(env),
+    oidcLifetimes: oidcLifetimesOf(env),
+    oidcSuspicious: suspiciousRuleOf(e.SESAME_OIDC_SUSPICIOUS_HEADER, e.SESAME_OIDC_SUSPICIOUS_VALUES, trustProxyOf(e.SESAME_TRUST_PROXY)),
     dataProtection: {
       controller: e.SESAME_CONTROLLER_NAME ?? serviceName,
       dpoName: e.SESAME_DPO_NAME ?? `Délégué à la protection des données de ${serviceName}`,

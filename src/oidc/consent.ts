@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
+import { audit } from '../audit/log.ts';
 import type { AuthDeps } from '../auth/auth-deps.ts';
+import { systemClock } from '../clock.ts';
+import { citizenRequest } from '../isolation/citizen-request.ts';
 import { csrfField } from '../web/csrf.ts';
 import { sendError } from '../web/errors.ts';
 import { narrow } from '../web/forms.ts';
@@ -8,6 +11,7 @@ import { html } from '../web/html.ts';
 import { t, type Locale, type MessageKey } from '../web/i18n.ts';
 import { sendPage } from '../web/layout.ts';
 import type { ClaimName } from './claims.ts';
+import { recordConsent, revokeGrant } from './connected-services.ts';
 import { interactionPath, OIDC_PREFIX } from './return-to.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -65,7 +69,7 @@ export function consentPage(request: FastifyRequest, reply: FastifyReply, locale
 
 /** Accepting records the grant (exactly what the page listed); refusing ends the interaction with access_denied. */
 export async function consentRoutes(app: FastifyInstance, o: ConsentRouteDeps): Promise<void> {
-  const { provider, load, finish } = o;
+  const { provider, auth, load, finish } = o;
 
   // Records the grant: exactly what the consent page listed (the scopes and claims still missing).
   app.post<{ Params: { uid: string } }>(`${OIDC_PREFIX}/interaction/:uid/consent`, async (request, reply) => {
@@ -82,12 +86,23 @@ export async function consentRoutes(app: FastifyInstance, o: ConsentRouteDeps): 
     if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();
+    // Remembered per service (connected-services.ts), withdrawable from /account/security.
+    const { replaced } = await citizenRequest(auth, request, (tx) =>
+      recordConsent(tx, auth.clock, { accountId, clientId: client.clientId, grant, grantId, added: details.missingOIDCScope ?? [], requestId: request.id }),
+    );
+    if (replaced) await revokeGrant({ db: auth.db, ring: auth.ring, clock: systemClock }, replaced);
     return finish(request, reply, { consent: { grantId } }, true);
   });
 
   app.post<{ Params: { uid: string } }>(`${OIDC_PREFIX}/interaction/:uid/abort`, async (request, reply) => {
     const loaded = await load(request, reply);
     if (!loaded) return reply;
+    const { interaction, client } = loaded;
+    const session = await request.session();
+    const accountId = interaction.session?.accountId;
+    if (interaction.prompt.name === 'consent' && session && accountId && session.accountId === accountId) {
+      await citizenRequest(auth, request, (tx) => audit(tx, auth.clock, { type: 'oidc.consent-refused', accountId, requestId: request.id, payload: { clientId: client.clientId } }));
+    }
     return finish(request, reply, { error: 'access_denied', error_description: 'the citizen refused' }, false);
   });
 }

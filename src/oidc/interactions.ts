@@ -1,15 +1,29 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { AuthDeps } from '../auth/auth-deps.ts';
-import { meetsLevel } from '../auth/levels.ts';
+import { levelRank, meetsLevel, type Level } from '../auth/levels.ts';
 import { startSessionFlow } from '../auth/sensitive.ts';
+import { clearSessionCookie, forgetSession } from '../auth/session-plugin.ts';
+import { endSession } from '../auth/sessions.ts';
+import { citizen } from '../db/contexts.ts';
 import { sendError } from '../web/errors.ts';
 import { localeOf } from '../web/i18n.ts';
 import { allowFormActionTo } from '../web/security-headers.ts';
-import { clientLevels, requiredLevel } from './acr.ts';
+import { assertedLevel, clientLevels, requiredLevel, SUSPICIOUS_MIN_LEVEL, SUSPICIOUS_REASON } from './acr.ts';
 import { claimsOfScopes } from './claims.ts';
 import { allowedScopes, consentPage, consentRoutes, type Client, type Interaction, type InteractionResult } from './consent.ts';
-import { forgetOidcReturn, interactionPath, interactionReturnPath, isInteractionUid, OIDC_PREFIX, rememberOidcReturn, uidFromReturnPath } from './return-to.ts';
+import { forgetOidcReturnOf, interactionPath, interactionReturnPath, isInteractionUid, OIDC_LOGIN_PATH, OIDC_PREFIX, rememberOidcReturn, uidFromReturnPath } from './return-to.ts';
+
+/**
+ * The earliest authentication time (seconds) this interaction accepts: its start for a
+ * suspicious request or `prompt=login`, now minus `max_age` when the service sent one.
+ */
+function freshSince(interaction: Interaction, suspicious: boolean): number {
+  const prompts = String(interaction.params.prompt ?? '').split(' ');
+  if (suspicious || prompts.includes('login')) return interaction.iat;
+  const maxAge = Number(interaction.params.max_age);
+  return Number.isSafeInteger(maxAge) && maxAge >= 0 ? interaction.iat - maxAge : 0;
+}
 
 /**
  * The provider's interactions are our pages: its login prompt is our /login (and our step-up
@@ -32,8 +46,12 @@ export async function interactionRoutes(app: FastifyInstance, o: { provider: Pro
     return { interaction, client };
   }
 
-  const finish = async (request: FastifyRequest, reply: FastifyReply, result: InteractionResult, merge: boolean): Promise<FastifyReply> =>
-    reply.redirect(await provider.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: merge }), 303);
+  // The interaction ends here: its way back from /login (if still in this browser) goes with it.
+  const finish = async (request: FastifyRequest, reply: FastifyReply, result: InteractionResult, merge: boolean): Promise<FastifyReply> => {
+    const to = await provider.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: merge });
+    forgetOidcReturnOf(request, reply);
+    return reply.redirect(to, 303);
+  };
 
   // Where a step-up started by an interaction comes back to (see interactionReturnPath).
   app.get<{ Params: { hex: string } }>(`${OIDC_PREFIX}/return/:hex`, async (request, reply) => {
@@ -49,19 +67,38 @@ export async function interactionRoutes(app: FastifyInstance, o: { provider: Pro
     const { uid } = request.params;
     const session = await request.session();
     if (interaction.prompt.name === 'login') {
+      // Marked by the reverse proxy (acr.ts): at least eidas2, and no SSO.
+      const suspicious = interaction.prompt.reasons.includes(SUSPICIOUS_REASON);
+      const asked = requiredLevel(interaction.params.acr_values, clientLevels(client));
+      const needed: Level = suspicious && levelRank(asked) < levelRank(SUSPICIOUS_MIN_LEVEL) ? SUSPICIOUS_MIN_LEVEL : asked;
+      // eidas3 is only asserted by an upstream identity provider, which Sésame has not yet: said before any login page.
+      if (needed === 'eidas3') return finish(request, reply, { error: 'access_denied', error_description: 'eidas3 is not available: Sesame asserts eidas1 and eidas2 only' }, false);
       if (!session) {
         rememberOidcReturn(reply, uid);
-        return reply.redirect('/login', 303);
+        return reply.redirect(OIDC_LOGIN_PATH, 303);
       }
-      forgetOidcReturn(reply);
-      const needed = requiredLevel(interaction.params.acr_values, clientLevels(client));
-      // eidas3 is only asserted by an upstream identity provider, which Sésame has not yet.
-      if (needed === 'eidas3') return finish(request, reply, { error: 'access_denied', error_description: 'eidas3 is not available' }, false);
-      if (!meetsLevel(session.level, needed)) {
-        const flowId = await startSessionFlow(auth, request, reply, session, { kind: 'step-up', returnTo: interactionReturnPath(uid), reason: 'level', keep: false });
+      const asserted = assertedLevel(session, auth.clock.now());
+      // No SSO for a suspicious request or prompt=login: only an authentication done since this
+      // interaction began counts; max_age: one no older than that.
+      const authTime = Math.floor(session.authTime.getTime() / 1000);
+      const fresh = authTime >= freshSince(interaction, suspicious);
+      if (!fresh && !meetsLevel(needed, 'eidas2')) {
+        // The step-up asks for a strong method; an eidas1 request that must re-authenticate
+        // goes through the login again (password and mailed code), as a new session.
+        await citizen(auth.db, session.accountId, (tx) => endSession(tx, auth.clock, session, 'logout', request.id));
+        forgetSession(request);
+        clearSessionCookie(reply);
+        rememberOidcReturn(reply, uid);
+        return reply.redirect(OIDC_LOGIN_PATH, 303);
+      }
+      forgetOidcReturnOf(request, reply);
+      if (!meetsLevel(asserted.acr, needed) || !fresh) {
+        // A step-up that reaches the level is also a fresh authentication. Its page explains a cooling-off.
+        const reason = !fresh && meetsLevel(asserted.acr, needed) ? 'stale' : asserted.coolingOff ? 'cooling-off' : 'level';
+        const flowId = await startSessionFlow(auth, request, reply, session, { kind: 'step-up', returnTo: interactionReturnPath(uid), reason, keep: false });
         return reply.redirect(`/step-up/${flowId}`, 303);
       }
-      const login = { accountId: session.accountId, acr: session.level, amr: session.amr, ts: Math.floor(session.authTime.getTime() / 1000), remember: false };
+      const login = { accountId: session.accountId, acr: asserted.acr, amr: asserted.amr, ts: Math.floor(session.authTime.getTime() / 1000), remember: false };
       return finish(request, reply, { login }, false);
     }
     if (interaction.prompt.name === 'consent') {

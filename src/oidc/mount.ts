@@ -7,12 +7,18 @@ import type { AuthDeps } from '../auth/auth-deps.ts';
 import { systemClock } from '../clock.ts';
 import { hmac } from '../crypto/mac.ts';
 import { applySecurityHeaders } from '../web/security-headers.ts';
-import { loginPolicy } from './acr.ts';
+import { loginPolicy, type SuspiciousRule } from './acr.ts';
 import { findAccountIn, pairwiseSubject, providerClaims } from './claims.ts';
 import { interactionRoutes } from './interactions.ts';
+import { subjectSector } from './clients.ts';
+import type { OidcLifetimes } from './lifetimes.ts';
 import { createOidcProvider } from './provider.ts';
 import { OIDC_AUTHORIZATION, OIDC_PREFIX } from './return-to.ts';
 import { closedAuthorization } from './closed.ts';
+import { backToServiceRoutes, installFormPost } from './back-to-service.ts';
+import { installLogout, rpInitiatedLogout } from './logout.ts';
+import { installOidcAudit } from './audit.ts';
+import { consentedGrantLoader } from './connected-services.ts';
 
 export interface OidcMountOptions {
   auth: AuthDeps;
@@ -24,6 +30,10 @@ export interface OidcMountOptions {
   /** Whether a reverse proxy is trusted (X-Forwarded-Proto for the provider's cookies). */
   behindProxy: boolean;
   access: { cacheMs: number; retryAfterSeconds: number };
+  /** The reverse proxy's suspicion mark (config.oidcSuspicious): eidas2 at least and no SSO; null or absent: off. */
+  suspicious?: SuspiciousRule | null;
+  /** Lifetimes of codes and tokens (config.oidcLifetimes); the defaults when absent. */
+  lifetimes?: OidcLifetimes;
   /** Called with the provider once it is made (to replace its signing keys later: key-reload.ts). */
   onProvider?: (provider: Provider) => void;
 }
@@ -46,12 +56,15 @@ export const OIDC_ROUTES = {
 } as const;
 
 /**
- * A fresh ES256 key for a process without the key store (development, tests): tokens signed
- * with it stop validating when the process stops. Production passes the key store's keys.
+ * Fresh keys for an app built without the key store (tests): tokens signed with them stop
+ * validating when the process stops. The server passes the key store's keys. A new ES256 key
+ * each time; one RS256 key per process (RSA generation is slow, and an RS256 client needs one).
  */
+let ephemeralRsa: JWK | undefined;
 export function ephemeralSigningKeys(): JWK[] {
   const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-  return [{ ...jwk, alg: 'ES256', use: 'sig', kid: `ephemeral-${randomBytes(9).toString('base64url')}` } as JWK];
+  ephemeralRsa ??= { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), alg: 'RS256', use: 'sig', kid: `ephemeral-rs-${randomBytes(9).toString('base64url')}` } as JWK;
+  return [{ ...jwk, alg: 'ES256', use: 'sig', kid: `ephemeral-${randomBytes(9).toString('base64url')}` } as JWK, { ...ephemeralRsa }];
 }
 
 /**
@@ -76,18 +89,30 @@ export async function oidcProvider(app: FastifyInstance, o: OidcMountOptions): P
     // The provider reads time from Date: its storage must agree (docs/integration.md).
     clock: systemClock,
     signingKeys: o.signingKeys,
+    ...(o.lifetimes ? { lifetimes: o.lifetimes } : {}),
     cookieKeys: [cookieKey],
     configuration: {
       routes: OIDC_ROUTES,
-      interactions: { url: (_ctx, interaction) => `${OIDC_PREFIX}/interaction/${interaction.uid}`, policy: loginPolicy(requests) },
+      interactions: { url: (_ctx, interaction) => `${OIDC_PREFIX}/interaction/${interaction.uid}`, policy: loginPolicy(requests, o.suspicious ?? null) },
       findAccount: findAccountIn(auth),
       claims: providerClaims(),
       subjectTypes: ['pairwise'],
-      pairwiseIdentifier: (_ctx, accountId, client) => pairwiseSubject(auth.ring, accountId, client.sectorIdentifierUri ? `sector:${new URL(client.sectorIdentifierUri).host}` : `client:${client.clientId}`),
+      // Per sector (sesame clients create --sector) or per client: clients.ts subjectSector.
+      pairwiseIdentifier: (_ctx, accountId, client) => pairwiseSubject(auth.ring, accountId, subjectSector(client)),
       clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code'], response_types: ['code'], subject_type: 'pairwise', require_auth_time: true },
+      // Our DSFR pages for RP-initiated logout (logout.ts); merged over provider.ts's features.
+      features: { rpInitiatedLogout: rpInitiatedLogout(requests) },
+      // Consent remembered per account and service, withdrawable (connected-services.ts).
+      loadExistingGrant: consentedGrantLoader({ db: auth.db, ring: auth.ring, clock: systemClock }),
     },
   });
   provider.proxy = o.behindProxy;
+  // Chromium's form-action on the way back to the service: form_post and logout (back-to-service.ts, logout.ts).
+  installFormPost(provider, requests);
+  installLogout(provider, { requests, auth });
+  // Audit events of the flow (audit.ts), written in the background; flushed when the app closes.
+  const oidcAudit = installOidcAudit(provider, { db: auth.db, clock: auth.clock, requests, onError: (err, types) => app.log.error({ err, types }, 'oidc audit events not written') });
+  app.addHook('onClose', () => oidcAudit.settled());
   o.onProvider?.(provider);
   const callback = provider.callback() as RequestListener;
 
@@ -109,4 +134,5 @@ export async function oidcProvider(app: FastifyInstance, o: OidcMountOptions): P
     scope.route({ method: methods, url: `${OIDC_PREFIX}/*`, config: { csrf: false }, handler: toProvider });
   });
   await app.register(interactionRoutes, { provider, auth });
+  await app.register(backToServiceRoutes);
 }

@@ -1,9 +1,10 @@
-import Provider, { type Configuration, type JWK } from 'oidc-provider';
+import Provider, { errors, type Configuration, type JWK } from 'oidc-provider';
 import { createOidcStore, type OidcStoreDeps } from './adapter.ts';
 import { providerAdapter } from './client-adapter.ts';
 import { ACR_VALUES, SCOPES } from './client-policy.ts';
 import { installSecretCheck } from './client-secret.ts';
 import { EXTRA_CLIENT_METADATA } from './clients.ts';
+import { DEFAULT_OIDC_LIFETIMES, type OidcLifetimes } from './lifetimes.ts';
 
 /**
  * The provider on our storage, with the settings that storage depends on. Mounting it is one
@@ -20,6 +21,8 @@ export interface OidcProviderOptions extends OidcStoreDeps {
   signingKeys: JWK[];
   /** Keys that sign the provider's cookies, newest first. */
   cookieKeys: string[];
+  /** Lifetimes of codes and tokens; the defaults when absent. */
+  lifetimes?: OidcLifetimes;
   /** Anything else (findAccount, interactions, claims…), laid over these settings. */
   configuration?: Configuration;
 }
@@ -42,12 +45,13 @@ const renderError: NonNullable<Configuration['renderError']> = (ctx, out) => {
   ctx.body = `<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Connexion impossible</title></head><body><h1>La demande de connexion n’a pas abouti</h1><p lang="en">The sign-in request failed.</p><p>Code : <code>${code}</code></p></body></html>`;
 };
 
-export function baseConfiguration(deps: OidcStoreDeps, signingKeys: JWK[], cookieKeys: string[]): Configuration {
+export function baseConfiguration(deps: OidcStoreDeps, signingKeys: JWK[], cookieKeys: string[], lifetimes: OidcLifetimes = DEFAULT_OIDC_LIFETIMES): Configuration {
   return {
     adapter: providerAdapter(createOidcStore(deps)),
     jwks: { keys: signingKeys },
     cookies: { keys: cookieKeys },
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    // `none`: public clients, for which the library requires PKCE (pkce.required's default).
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     enabledJWA: {
       clientAuthSigningAlgValues: NO_SYMMETRIC,
       requestObjectSigningAlgValues: NO_SYMMETRIC,
@@ -67,20 +71,38 @@ export function baseConfiguration(deps: OidcStoreDeps, signingKeys: JWK[], cooki
     allowOmittingSingleRegisteredRedirectUri: false,
     features: {
       clientCredentials: { enabled: true },
-      revocation: { enabled: true },
+      // A client revokes its own tokens only (the library's default, explicit: another
+      // client's token is refused with invalid_request, test/security/oidc-client-mix-up).
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => {
+          if (token.clientId === client.clientId) return true;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
       rpInitiatedLogout: { enabled: true },
       devInteractions: { enabled: false },
       registration: { enabled: false },
+      // Per client (sesame clients create --userinfo-alg / --userinfo-enc-alg): userinfo as a
+      // signed, or signed then encrypted, JWT. Asymmetric encryption only (ASYMMETRIC_ENC).
+      jwtUserinfo: { enabled: true },
+      encryption: { enabled: true },
     },
+    // Refresh tokens only to a client registered with --refresh-tokens (its metadata then
+    // carries the refresh_token grant), with each code exchange; rotated at every use (a
+    // replayed one revokes the grant: the library's reuse detection).
+    issueRefreshToken: (_ctx, client, source) => client.grantTypeAllowed('refresh_token') && source.kind === 'AuthorizationCode',
+    rotateRefreshToken: true,
     renderError,
-    // The issue's defaults: short lifetimes, configurable later through `configuration`.
-    ttl: { AuthorizationCode: 30, AccessToken: 60, IdToken: 60, ClientCredentials: 60, Interaction: 600, Session: 8 * 3600, Grant: 8 * 3600 },
+    // Short by default, configurable (lifetimes.ts); a provider session and grant last no
+    // longer than our own 12-hour sessions, and the provider's session follows ours anyway.
+    ttl: { ...lifetimes, Interaction: 600, Session: 8 * 3600, Grant: 8 * 3600 },
   };
 }
 
 export function createOidcProvider(options: OidcProviderOptions): Provider {
-  const { issuer, signingKeys, cookieKeys, configuration, ...deps } = options;
-  const base = baseConfiguration(deps, signingKeys, cookieKeys);
+  const { issuer, signingKeys, cookieKeys, configuration, lifetimes, ...deps } = options;
+  const base = baseConfiguration(deps, signingKeys, cookieKeys, lifetimes);
   const features = { ...base.features, ...(configuration?.features ?? {}) } as Configuration['features'];
   const provider = new Provider(issuer, { ...base, ...configuration, features });
   installSecretCheck(provider, deps.ring);

@@ -36,12 +36,33 @@ export function uidFromReturnPath(hex: string): string | null {
   return isInteractionUid(uid) ? uid : null;
 }
 
+/**
+ * The login page an interaction sends the citizen to. The marker says that this visit of the
+ * login page is the interaction's: a visit without it (the home page's link, a bookmark, another
+ * tab) starts a login of its own, which must not end at a service the citizen left behind.
+ */
+export const OIDC_LOGIN_PATH = '/login?service=1';
+
 export function rememberOidcReturn(reply: FastifyReply, uid: string): void {
   reply.setCookie(OIDC_RETURN_COOKIE, uid, hostCookie(RETURN_TTL_SECONDS));
 }
 
 export function forgetOidcReturn(reply: FastifyReply): void {
   reply.clearCookie(OIDC_RETURN_COOKIE, hostCookie());
+}
+
+/** The interaction ended (or went on with a session): its way back is forgotten, if this browser still had it. */
+export function forgetOidcReturnOf(request: FastifyRequest, reply: FastifyReply): void {
+  if (request.cookies[OIDC_RETURN_COOKIE] !== undefined) forgetOidcReturn(reply);
+}
+
+/**
+ * For GET /login: a login started elsewhere than from an interaction (no marker, see
+ * OIDC_LOGIN_PATH) forgets the way back to any earlier, abandoned interaction.
+ */
+export function forgetOidcReturnUnlessFromService(request: FastifyRequest, reply: FastifyReply): void {
+  const query = request.query as Record<string, unknown> | undefined;
+  if (query?.['service'] !== '1') forgetOidcReturnOf(request, reply);
 }
 
 /** After a login: the interaction that sent the citizen to /login, if any (the cookie is then cleared). */

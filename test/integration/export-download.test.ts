@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { citizen, system } from '../../src/db/contexts.ts';
 import { addAuthenticator, removeAuthenticator } from '../../src/auth/authenticators.ts';
+import { createClient } from '../../src/oidc/clients.ts';
 import { readEvents } from '../../src/file/events.ts';
 import { onEachBackend } from '../support/suites.ts';
 import { Browser, citizenWithPassword, logIn } from '../support/login.ts';
@@ -52,6 +53,12 @@ onEachBackend('export of the file', ({ t }) => {
       await removeAuthenticator(tx, deps, { accountId: c.accountId, id: added.id, locale: 'fr', client });
       return added.id;
     });
+    // A service the citizen agreed to share data with.
+    const service = await system(t.deps.db, 'test', async (tx) => {
+      const { client } = await createClient(tx, t.deps.ring, t.clock, { name: 'Mon compte formation', redirectUris: ['https://mcf.example.gouv.fr/cb'], scopes: 'openid identite_pivot email' }, 'operator:test');
+      await tx.query(`INSERT INTO oidc_consents (account_id, client_id, grant_id, scopes, claims, consented_at, updated_at) VALUES ($1, $2, $3, $4, '{}', $5, $5)`, [c.accountId, client.clientId, 'grant-0123456789abcdef', ['openid', 'email'], t.clock.now()]);
+      return { id: client.clientId, at: t.clock.now().toISOString() };
+    });
     const b = new Browser(t);
     await logIn(b, c);
     const { id } = await fileProcedure(b, 'address-change', { street: '3 allée des Tilleuls', complement: '', postalCode: '33000', city: 'Bordeaux', moveDate: '2026-01-02' });
@@ -94,6 +101,9 @@ onEachBackend('export of the file', ({ t }) => {
     assert.deepEqual(authenticators.map((a) => [a.kind, a.name, a.removedAt === null]), [['totp', 'Téléphone de Camille', true], ['passkey', 'Ancienne clé', false]]);
     assert.equal(authenticators[1]?.id, removed);
     assert.deepEqual(Object.keys(authenticators[0] ?? {}).sort(), ['createdAt', 'id', 'kind', 'lastUsedAt', 'name', 'removedAt', 'sensitiveFrom'], 'no secret, no key');
+    assert.deepEqual(doc.connectedServices, [
+      { clientId: service.id, service: 'Mon compte formation', scopes: ['openid', 'email'], claims: ['email'], consentedAt: service.at, updatedAt: service.at, serviceDisabled: false },
+    ]);
     const log = doc.securityLog as { type: string }[];
     assert.ok(log.some((e) => e.type === 'step-up.completed'));
 

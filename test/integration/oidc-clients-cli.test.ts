@@ -111,8 +111,114 @@ for (const backend of backends()) {
       assert.equal(meta?.jwks_uri, 'https://impots.example.gouv.fr/jwks.json');
       assert.equal(meta && 'client_secret' in meta, false);
       const rotate = await sesame(['clients', 'rotate-secret', '--client-id', c.client_id], env);
-      assert.equal(rotate.code, 1);
-      assert.match(rotate.stderr, /private_key_jwt/);
+      assert.equal(rotate.code, 1, rotate.stderr);
+      assert.match(rotate.stderr, /has no secret \(private_key_jwt or a public client\)/);
+    });
+
+    test('every option: RS256, userinfo signed then encrypted, refresh tokens, post-logout URIs, sector', async () => {
+      const created = await sesame(
+        [
+          'clients', 'create', '--name', 'Cadastre',
+          '--redirect-uri', 'https://cadastre.example.gouv.fr/cb',
+          '--scopes', 'openid identite_pivot',
+          '--id-token-alg', 'RS256',
+          '--userinfo-alg', 'RS256', '--userinfo-enc-alg', 'RSA-OAEP-256', '--userinfo-enc', 'A256GCM',
+          '--jwks-uri', 'https://cadastre.example.gouv.fr/jwks.json',
+          '--refresh-tokens',
+          '--post-logout-redirect-uri', 'https://cadastre.example.gouv.fr/bye',
+          '--post-logout-redirect-uri', 'http://localhost:3000/bye',
+          '--sector', 'dgfip.gouv.fr',
+          '--json',
+        ],
+        env,
+      );
+      assert.equal(created.code, 0, created.stderr);
+      const c = JSON.parse(created.stdout) as Record<string, unknown> & { client_id: string };
+      assert.match(String(c.client_secret), /^[A-Za-z0-9_-]{43}$/, 'client_secret_basic by default: a secret');
+      assert.equal(c.id_token_alg, 'RS256');
+      assert.equal(c.userinfo_alg, 'RS256');
+      assert.equal(c.userinfo_enc_alg, 'RSA-OAEP-256');
+      assert.equal(c.userinfo_enc, 'A256GCM');
+      assert.equal(c.refresh_tokens, true);
+      assert.deepEqual(c.post_logout_redirect_uris, ['https://cadastre.example.gouv.fr/bye', 'http://localhost:3000/bye']);
+      assert.equal(c.sector, 'dgfip.gouv.fr');
+
+      const meta = await providerFinds(c.client_id);
+      assert.ok(meta);
+      assert.equal(meta.id_token_signed_response_alg, 'RS256');
+      assert.equal(meta.userinfo_signed_response_alg, 'RS256');
+      assert.equal(meta.userinfo_encrypted_response_alg, 'RSA-OAEP-256');
+      assert.equal(meta.userinfo_encrypted_response_enc, 'A256GCM');
+      assert.equal(meta.jwks_uri, 'https://cadastre.example.gouv.fr/jwks.json');
+      assert.equal(meta.token_endpoint_auth_method, 'client_secret_basic');
+      assert.deepEqual(meta.grant_types, ['authorization_code', 'refresh_token']);
+      assert.deepEqual(meta.post_logout_redirect_uris, ['https://cadastre.example.gouv.fr/bye', 'http://localhost:3000/bye']);
+      assert.equal(meta.sector, 'dgfip.gouv.fr');
+
+      const show = await sesame(['clients', 'show', '--client-id', c.client_id], env);
+      assert.equal(show.code, 0, show.stderr);
+      assert.match(show.stdout, /ID token:\s+signed RS256/);
+      assert.match(show.stdout, /userinfo:\s+JWT signed RS256, encrypted RSA-OAEP-256 A256GCM/);
+      assert.match(show.stdout, /refresh tokens: yes/);
+      assert.match(show.stdout, /logout URIs:\s+https:\/\/cadastre\.example\.gouv\.fr\/bye http:\/\/localhost:3000\/bye/);
+      assert.match(show.stdout, /sub:\s+pairwise, shared by the sector dgfip\.gouv\.fr/);
+      const listed = JSON.parse((await sesame(['clients', 'list', '--json'], env)).stdout) as { client_id: string; sector: string | null; refresh_tokens: boolean }[];
+      const mine = listed.find((x) => x.client_id === c.client_id);
+      assert.equal(mine?.sector, 'dgfip.gouv.fr');
+      assert.equal(mine?.refresh_tokens, true);
+    });
+
+    test('the defaults: ES256, JSON userinfo, no refresh token, no logout URI, the client its own sector', async () => {
+      const created = await sesame(['clients', 'create', '--name', 'Défauts', '--redirect-uri', 'https://d.example.fr/cb', '--scopes', 'openid', '--json'], env);
+      assert.equal(created.code, 0, created.stderr);
+      const c = JSON.parse(created.stdout) as Record<string, unknown> & { client_id: string };
+      assert.equal(c.id_token_alg, 'ES256');
+      assert.equal(c.userinfo_alg, null);
+      assert.equal(c.refresh_tokens, false);
+      assert.deepEqual(c.post_logout_redirect_uris, []);
+      assert.equal(c.sector, null);
+      const meta = await providerFinds(c.client_id);
+      assert.equal(meta?.id_token_signed_response_alg, 'ES256');
+      assert.deepEqual(meta?.grant_types, ['authorization_code']);
+      for (const k of ['userinfo_signed_response_alg', 'userinfo_encrypted_response_alg', 'post_logout_redirect_uris', 'sector']) assert.equal(meta && k in meta, false, k);
+      const show = await sesame(['clients', 'show', '--client-id', c.client_id], env);
+      assert.match(show.stdout, /userinfo:\s+JSON/);
+      assert.match(show.stdout, /sub:\s+pairwise, own to this client/);
+    });
+
+    test('a public client (--auth-method none): no secret, PKCE required, no secret to rotate', async () => {
+      const created = await sesame(['clients', 'create', '--name', 'Appli mobile', '--redirect-uri', 'http://127.0.0.1:8765/cb', '--scopes', 'openid', '--auth-method', 'none', '--json'], env);
+      assert.equal(created.code, 0, created.stderr);
+      const c = JSON.parse(created.stdout) as { client_id: string; client_secret: string | null };
+      assert.equal(c.client_secret, null);
+      const meta = await providerFinds(c.client_id);
+      assert.equal(meta?.token_endpoint_auth_method, 'none');
+      assert.equal(meta && 'client_secret' in meta, false);
+      const show = await sesame(['clients', 'show', '--client-id', c.client_id], env);
+      assert.match(show.stdout, /auth method:\s+none \(public client: PKCE S256 required\)/);
+      const text = await sesame(['clients', 'create', '--name', 'Appli 2', '--redirect-uri', 'http://127.0.0.1:8766/cb', '--scopes', 'openid', '--auth-method', 'none'], env);
+      assert.equal(text.code, 0, text.stderr);
+      assert.equal(/client_secret/.test(text.stdout), false, 'no secret printed');
+      const rotate = await sesame(['clients', 'rotate-secret', '--client-id', c.client_id], env);
+      assert.equal(rotate.code, 1, rotate.stderr);
+      assert.match(rotate.stderr, /has no secret/);
+    });
+
+    test('the commands are audited, by operator, without the secret', async () => {
+      const created = await sesame(['clients', 'create', '--name', 'Audité', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid email', '--refresh-tokens', '--json'], env);
+      assert.equal(created.code, 0, created.stderr);
+      const c = JSON.parse(created.stdout) as { client_id: string; client_secret: string };
+      const rotated = JSON.parse((await sesame(['clients', 'rotate-secret', '--client-id', c.client_id, '--json'], env)).stdout) as { client_secret: string };
+      assert.equal((await sesame(['clients', 'disable', '--client-id', c.client_id], env)).code, 0);
+      assert.equal((await sesame(['clients', 'disable', '--client-id', c.client_id], env)).code, 0, 'a second disable changes nothing…');
+      const events = await withDb((db) =>
+        db.runAsOwner(async (q) => (await q.query<{ type: string; actor: string; account_id: string | null; payload: Record<string, unknown> }>(`SELECT type, actor, account_id, payload FROM audit_log WHERE payload->>'clientId' = $1 ORDER BY seq`, [c.client_id])).rows),
+      );
+      assert.deepEqual(events.map((e) => e.type), ['oidc.client-created', 'oidc.client-secret-rotated', 'oidc.client-disabled'], '…and is not audited');
+      assert.ok(events.every((e) => e.actor === 'operator:ops.durand' && e.account_id === null));
+      assert.deepEqual(events[0]?.payload, { clientId: c.client_id, authMethod: 'client_secret_basic', scopes: ['openid', 'email'], grantTypes: ['authorization_code', 'refresh_token'] });
+      const all = JSON.stringify(events);
+      assert.equal(all.includes(c.client_secret) || all.includes(rotated.client_secret), false, 'no secret in the audit log');
     });
 
     test('a machine client: client credentials without redirect URI', async () => {
@@ -146,6 +252,23 @@ for (const backend of backends()) {
       ['auth method', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--auth-method', 'client_secret_jwt'], /--auth-method: must be one of/],
       ['jwks missing', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--auth-method', 'private_key_jwt'], /--jwks-uri: is required/],
       ['unknown flag', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--grant', 'implicit'], /--grant/],
+      ['id token alg', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--id-token-alg', 'HS256'], /--id-token-alg: must be one of ES256, RS256/],
+      ['userinfo alg none', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--userinfo-alg', 'none'], /--userinfo-alg: must be one of ES256, RS256/],
+      ['symmetric encryption', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--userinfo-alg', 'ES256', '--userinfo-enc-alg', 'dir', '--jwks-uri', 'https://a.example.fr/jwks'], /--userinfo-enc-alg: must be one of ECDH-ES, RSA-OAEP, RSA-OAEP-256/],
+      ['content encryption', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--userinfo-alg', 'ES256', '--userinfo-enc-alg', 'ECDH-ES', '--userinfo-enc', 'A192GCM', '--jwks-uri', 'https://a.example.fr/jwks'], /--userinfo-enc: must be one of/],
+      ['encryption without keys', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--userinfo-alg', 'ES256', '--userinfo-enc-alg', 'ECDH-ES'], /--jwks-uri: is required with --userinfo-enc-alg/],
+      ['encryption without signature', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--userinfo-enc-alg', 'ECDH-ES', '--jwks-uri', 'https://a.example.fr/jwks'], /--userinfo-enc-alg: needs --userinfo-alg/],
+      ['enc without alg', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--userinfo-enc', 'A256GCM'], /--userinfo-enc: is only used with --userinfo-enc-alg/],
+      ['jwks for nothing', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--jwks-uri', 'https://a.example.fr/jwks'], /--jwks-uri: is only used with --auth-method private_key_jwt or --userinfo-enc-alg/],
+      ['http jwks', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--auth-method', 'private_key_jwt', '--jwks-uri', 'http://localhost/jwks'], /--jwks-uri: must be an absolute https URL/],
+      ['public client with refresh tokens', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--auth-method', 'none', '--refresh-tokens'], /--refresh-tokens: is not allowed with --auth-method none/],
+      ['public machine client', ['--name', 'A', '--scopes', 'openid', '--auth-method', 'none', '--client-credentials'], /--client-credentials: is not allowed with --auth-method none/],
+      ['refresh tokens for a machine', ['--name', 'A', '--scopes', 'openid', '--client-credentials', '--refresh-tokens'], /--refresh-tokens: needs --redirect-uri/],
+      ['http logout URI', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--post-logout-redirect-uri', 'http://a.example.fr/bye'], /--post-logout-redirect-uri: must use https/],
+      ['logout URI with a fragment', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--post-logout-redirect-uri', 'https://a.example.fr/bye#x'], /--post-logout-redirect-uri: must not contain a fragment/],
+      ['logout URI not normal', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--post-logout-redirect-uri', 'https://A.example.fr/bye'], /--post-logout-redirect-uri: must be in normal form/],
+      ['logout URI for a machine', ['--name', 'A', '--scopes', 'openid', '--client-credentials', '--post-logout-redirect-uri', 'https://a.example.fr/bye'], /--post-logout-redirect-uri: needs --redirect-uri/],
+      ['sector', ['--name', 'A', '--redirect-uri', 'https://a.example.fr/cb', '--scopes', 'openid', '--sector', 'DGFiP Sector'], /--sector: must be 1 to 63 lower-case/],
     ];
     for (const [what, args, message] of BAD) {
       test(`bad flags exit 2 naming the flag: ${what}`, async () => {
@@ -166,7 +289,7 @@ for (const backend of backends()) {
     test('nothing registered with a bad flag', async () => {
       const list = await sesame(['clients', 'list', '--json'], env);
       const names = (JSON.parse(list.stdout) as { name: string }[]).map((c) => c.name);
-      assert.deepEqual(names.sort(), ['Batch CAF', 'Impots', 'Mon compte formation', 'Service test']);
+      assert.deepEqual(names.sort(), ['Appli 2', 'Appli mobile', 'Audité', 'Batch CAF', 'Cadastre', 'Défauts', 'Impots', 'Mon compte formation', 'Service test']);
     });
   });
 }

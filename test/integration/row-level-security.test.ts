@@ -29,7 +29,16 @@ for (const backend of backends()) {
       alice = await newAccount(t.db, { ring, clock });
       bob = await newAccount(t.db, { ring, clock });
       await system(t.db, 'test', async (tx) => {
+        // A service both consented to (028): connected services are per account.
+        await tx.query(
+          `INSERT INTO oidc_clients (client_id, name, redirect_uris, scopes, grant_types, acr_min, acr_default, auth_method, secret_mac, created_at, created_by)
+           VALUES ('rls-test-client-0001', 'Service', ARRAY['https://service.example/cb'], ARRAY['openid'], ARRAY['authorization_code'], 'eidas1', 'eidas1', 'client_secret_basic', '\\x00', now(), 'test')`,
+        );
         for (const id of [alice, bob]) {
+          await tx.query(
+            `INSERT INTO oidc_consents (account_id, client_id, grant_id, scopes, consented_at, updated_at) VALUES ($1, 'rls-test-client-0001', $2, ARRAY['openid'], now(), now())`,
+            [id, `grant-${id.slice(0, 8)}-0000000000`],
+          );
           await tx.query(`INSERT INTO credentials (id, account_id, kind, secret, created_at, updated_at) VALUES ($1, $2, 'password', 'x', now(), now())`, [newId(), id]);
           await tx.query(
             `INSERT INTO outbox (id, account_id, template, payload, next_attempt_at, created_at) VALUES ($1, $2, 'account-created', NULL, now(), now())`,
@@ -88,7 +97,7 @@ for (const backend of backends()) {
             AND (a.attname = 'account_id' OR c.relname = 'accounts')`,
       );
       const names = tables.map((r) => String(r.table)).sort();
-      for (const expected of ['account_keys', 'accounts', 'audit_log', 'authenticators', 'credentials', 'outbox', 'passkey_credentials', 'sessions', 'file_events', 'file_bank_details', 'file_procedures', 'file_payments']) assert.ok(names.includes(expected), expected);
+      for (const expected of ['account_keys', 'accounts', 'audit_log', 'authenticators', 'credentials', 'outbox', 'passkey_credentials', 'sessions', 'file_events', 'file_bank_details', 'file_procedures', 'file_payments', 'oidc_consents']) assert.ok(names.includes(expected), expected);
       for (const { table, column } of tables as { table: string; column: string }[]) {
         const own = await citizen(t.db, alice, (tx) => tx.query(`SELECT ${column}::text AS owner FROM ${table}`));
         assert.ok(own.rows.length > 0, `${table}: alice sees her rows`);
@@ -102,6 +111,16 @@ for (const backend of backends()) {
       for (const table of ['auth_flows', 'one_time_codes', 'login_throttle', 'client_throttle', 'device_approvals']) {
         await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`SELECT 1 FROM ${table}`)), /permission denied/, table);
       }
+    });
+
+    test('of the service registry a citizen reads names only (connected services), never a secret MAC or a setting', async () => {
+      const names = await citizen(t.db, alice, (tx) => tx.query(`SELECT client_id, name, disabled_at FROM oidc_clients`));
+      assert.equal(names.rows.length, 1);
+      for (const column of ['secret_mac', 'redirect_uris', 'jwks_uri']) {
+        await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`SELECT ${column} FROM oidc_clients`)), /permission denied/, column);
+      }
+      await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`UPDATE oidc_clients SET disabled_at = now()`)), /permission denied/);
+      await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`SELECT 1 FROM oidc_payloads`)), /permission denied/);
     });
 
     test('a citizen may end their own session but never revive it, nor read token hashes', async () => {

@@ -78,7 +78,8 @@ for (const backend of backends()) {
 
     test('discovery offers no symmetric algorithm a stored MAC would key, no implicit flow, no password grant', async () => {
       const d = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as Record<string, string[]>;
-      assert.deepEqual(d.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
+      // `none`: public clients (sesame clients create --auth-method none), bound to PKCE S256.
+      assert.deepEqual(d.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']);
       for (const key of ['token_endpoint_auth_signing_alg_values_supported', 'id_token_signing_alg_values_supported', 'request_object_signing_alg_values_supported', 'userinfo_signing_alg_values_supported']) {
         for (const alg of d[key] ?? []) assert.doesNotMatch(alg, /^HS/, key);
       }

@@ -10,10 +10,10 @@ import { freePort } from './free-port.ts';
 import { lastCode, type Citizen } from './login.ts';
 
 /** The app listening on 127.0.0.1 with its public URL (the issuer) set to that address. */
-export async function listeningApp(tdb: TestDatabase): Promise<{ t: TestApp; base: string }> {
+export async function listeningApp(tdb: TestDatabase, env: Record<string, string> = {}): Promise<{ t: TestApp; base: string }> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const t = await testApp({ db: tdb.db, env: { SESAME_PUBLIC_URL: base, PORT: String(port) } });
+  const t = await testApp({ db: tdb.db, env: { SESAME_PUBLIC_URL: base, PORT: String(port), ...env } });
   // The provider reads Date: our sessions' auth_time must be on the same time line.
   t.clock.set(new Date());
   await t.app.listen({ port, host: '127.0.0.1' });
@@ -88,9 +88,9 @@ const location = (res: Response, base: string): URL => {
 };
 
 /** Our login pages: NIR + password, the code mailed (read from the outbox), the code. Returns the last answer. */
-export async function logInThroughPages(b: HttpBrowser, t: TestApp, c: Citizen): Promise<Response> {
+export async function logInThroughPages(b: HttpBrowser, t: TestApp, c: Citizen, loginPage = '/login'): Promise<Response> {
   t.clock.advance(1000);
-  await b.get('/login');
+  await b.get(loginPage);
   const first = await b.post('/login', { method: 'password', nir: c.nir, password: c.password });
   assert.equal(first.status, 303, 'password refused');
   const flow = location(first, b.base).pathname;
@@ -149,7 +149,13 @@ export async function follow(b: HttpBrowser, t: TestApp, rp: RelyingParty, c: Ci
     if (res.status === 303 || res.status === 302) {
       const next = location(res, b.base);
       if (next.href.startsWith(rp.redirectUri) || stopAt?.test(next.pathname)) return { end: next, consentPages, consentCsp };
-      res = next.pathname === '/login' && next.origin === b.base ? await logInThroughPages(b, t, c) : await b.get(next.href);
+      res = next.pathname === '/login' && next.origin === b.base ? await logInThroughPages(b, t, c, `${next.pathname}${next.search}`) : await b.get(next.href);
+      continue;
+    }
+    // The page a login or step-up ends on when it goes back to an interaction (src/oidc/back-to-service.ts): a browser follows its meta refresh.
+    const back = res.status === 200 ? /<meta http-equiv="refresh" content="0;url=([^"]+)">/.exec(b.lastPage)?.[1] : undefined;
+    if (back) {
+      res = await b.get(back);
       continue;
     }
     const action = /<form method="post" action="([^"]+\/consent)">/.exec(b.lastPage)?.[1];

@@ -1,6 +1,8 @@
 import { accountCipher } from '../../accounts/account-keys.ts';
 import { readAccount } from '../../accounts/accounts.ts';
 import { authenticatorHistory } from '../../auth/authenticators.ts';
+import { claimsOfScopes } from '../../oidc/claims.ts';
+import { listConnectedServices } from '../../oidc/connected-services.ts';
 import type { Clock } from '../../clock.ts';
 import { DecryptionError, type FieldCipher } from '../../crypto/envelope.ts';
 import type { KeyRing } from '../../crypto/keyring.ts';
@@ -38,6 +40,8 @@ export interface FileExport {
   fileEvents: unknown[];
   sessions: unknown[];
   authenticators: unknown[];
+  /** The services the citizen agreed to share data with (OpenID consents) and what each receives. */
+  connectedServices: unknown[];
   securityLog: unknown[];
 }
 
@@ -82,7 +86,7 @@ function clientOf(cipher: FieldCipher | null, row: SessionRow): unknown {
  */
 export async function buildExport(tx: Tx, deps: { ring: KeyRing; clock: Clock }, accountId: string): Promise<{ doc: FileExport; accountIds: Set<string> } | null> {
   const now = deps.clock.now();
-  const [account, bank, bankState, procedures, payments, events, authenticators, sessions, log, cipher] = await Promise.all([
+  const [account, bank, bankState, procedures, payments, events, authenticators, sessions, log, cipher, services] = await Promise.all([
     readAccount(tx, deps.ring, accountId),
     readBankDetails(tx, deps.ring, accountId, now),
     readBankState(tx, deps.ring, accountId),
@@ -97,6 +101,7 @@ export async function buildExport(tx: Tx, deps: { ring: KeyRing; clock: Clock },
     ),
     tx.query<AuditRow>(`SELECT seq::text AS seq, account_id, occurred_at, type, payload FROM audit_log WHERE account_id = $1 ORDER BY seq`, [accountId]),
     accountCipher(tx, deps.ring, accountId),
+    listConnectedServices(tx, accountId),
   ]);
   if (!account) return null;
 
@@ -176,6 +181,15 @@ export async function buildExport(tx: Tx, deps: { ring: KeyRing; clock: Clock },
       sensitiveFrom: a.sensitiveFrom.toISOString(),
       lastUsedAt: iso(a.lastUsedAt),
       removedAt: iso(a.removedAt),
+    })),
+    connectedServices: services.map((c) => ({
+      clientId: c.clientId,
+      service: c.name,
+      scopes: c.scopes,
+      claims: [...new Set([...claimsOfScopes(c.scopes), ...c.claims])].filter((name) => name !== 'sub'),
+      consentedAt: c.consentedAt.toISOString(),
+      updatedAt: c.updatedAt.toISOString(),
+      serviceDisabled: c.disabled,
     })),
     securityLog: log.rows.map((r) => ({ seq: Number(r.seq), at: r.occurred_at.toISOString(), type: r.type, details: r.payload })),
   };

@@ -33,6 +33,7 @@ export function loginHistorySection(locale: Locale, timeZone: string, entries: r
       t(locale, 'security.sessions.level'),
       t(locale, 'security.sessions.device'),
       t(locale, 'security.history.place'),
+      t(locale, 'security.history.services'),
     ],
     rows: entries.map(
       (e) => html`<tr>
@@ -41,6 +42,7 @@ export function loginHistorySection(locale: Locale, timeZone: string, entries: r
         <td>${t(locale, LEVELS[e.level])}</td>
         <td>${device(e)}</td>
         <td>${place(e)}</td>
+        <td>${e.services.length > 0 ? e.services.join(', ') : t(locale, 'security.history.noService')}</td>
       </tr>`,
     ),
   })}

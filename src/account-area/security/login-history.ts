@@ -17,6 +17,8 @@ export interface LoginEntry {
   os: string | null;
   place: Place;
   live: boolean;
+  /** The services signed in to with this session (oidc.authorized events), first one first. */
+  services: string[];
 }
 
 export type LoginMethod = 'passkey' | 'password-totp' | 'password-device' | 'password-email-code' | 'other';
@@ -41,6 +43,7 @@ interface Row extends Record<string, unknown> {
   client: Uint8Array;
   ended_at: Date | null;
   expires_at: Date;
+  services: string[];
 }
 
 function clientOf(cipher: FieldCipher | null, sessionId: string, blob: Uint8Array): { ip?: string; userAgent?: string } {
@@ -60,8 +63,13 @@ function clientOf(cipher: FieldCipher | null, sessionId: string, blob: Uint8Arra
 export async function loginHistory(tx: Tx, deps: { ring: KeyRing; places: PlaceFinder }, accountId: string, now: Date, limit = 20): Promise<LoginEntry[]> {
   const [{ rows }, cipher] = await Promise.all([
     tx.query<Row>(
-      `SELECT id, created_at, login_level, level, login_amr, amr, client, ended_at, expires_at FROM sessions
-        WHERE account_id = $1 ORDER BY created_at DESC, id LIMIT $2`,
+      // The services: the audit log's oidc.authorized events of the session (the citizen reads their own).
+      `SELECT s.id, s.created_at, s.login_level, s.level, s.login_amr, s.amr, s.client, s.ended_at, s.expires_at,
+              ARRAY(SELECT k.name FROM audit_log a JOIN oidc_clients k ON k.client_id = a.payload ->> 'clientId'
+                     WHERE a.account_id = s.account_id AND a.type = 'oidc.authorized' AND a.payload ->> 'sessionId' = s.id::text
+                     GROUP BY k.client_id, k.name ORDER BY min(a.seq)) AS services
+         FROM sessions s
+        WHERE s.account_id = $1 ORDER BY s.created_at DESC, s.id LIMIT $2`,
       [accountId, limit],
     ),
     accountCipher(tx, deps.ring, accountId),
@@ -76,6 +84,7 @@ export async function loginHistory(tx: Tx, deps: { ring: KeyRing; places: PlaceF
       ...describeUserAgent(client.userAgent),
       place: deps.places.find(client.ip),
       live: r.ended_at === null && r.expires_at.getTime() > now.getTime(),
+      services: r.services,
     };
   });
 }

@@ -22,6 +22,8 @@ import { recoveryCodesLeft } from '../../auth/methods/recovery-codes.ts';
 import { UUID } from '../../db/contexts.ts';
 import { endMyOtherSessions, endMySession, listSessions } from './sessions-list.ts';
 import { isSecurityNotice, securityPage, type PasswordErrors } from './views.ts';
+import { listConnectedServices, withdrawConsent } from '../../oidc/connected-services.ts';
+import { connectedServicesSection } from './connected-services-view.ts';
 
 const PAGE = '/account/security';
 
@@ -37,12 +39,13 @@ export async function securityRoutes(app: FastifyInstance, deps: AccountDeps): P
   ): Promise<FastifyReply> {
     const locale = localeOf(request);
     const now = clock.now();
-    const [sessions, authenticators, recoveryCodes, history] = await citizenRequest(deps, request, (tx) =>
+    const [sessions, authenticators, recoveryCodes, history, services] = await citizenRequest(deps, request, (tx) =>
       Promise.all([
         listSessions(tx, deps, session.accountId, session.id),
         listAuthenticators(tx, deps.ring, session.accountId),
         recoveryCodesLeft(tx, session.accountId),
         loginHistory(tx, deps, session.accountId, now),
+        listConnectedServices(tx, session.accountId),
       ]),
     );
     // All read in the proven session's own context (RLS): its account is the data's.
@@ -57,6 +60,7 @@ export async function securityRoutes(app: FastifyInstance, deps: AccountDeps): P
       sessions,
       strong,
       history: loginHistorySection(locale, timeZone, history),
+      services: connectedServicesSection({ request, reply, locale, timeZone, services }),
       freshCodeMinutes: Math.round(deps.policy.stepUpMaxAge / 60),
       notice: isSecurityNotice(done) ? done : undefined,
       ...o,
@@ -155,6 +159,18 @@ export async function securityRoutes(app: FastifyInstance, deps: AccountDeps): P
     if (!session) return gone(request, reply);
     await citizenRequest(deps, request, (tx) => endMyOtherSessions(tx, clock, { accountId: session.accountId, sessionId: session.id, requestId: request.id }));
     return reply.redirect(`${PAGE}?done=sessions-ended`, 303);
+  });
+
+  // "Retirer l'accès" to a connected service: the consent goes, with the grant and every token
+  // of the service for this account (its access tokens stop working at once), and its next
+  // sign-in asks consent again. Not a sensitive operation (it only takes access away). Another
+  // account's consent reads as none (row-level security): the same 404 as an unknown service.
+  app.post<{ Params: { clientId: string } }>(`${PAGE}/connected-services/:clientId/revoke`, async (request, reply) => {
+    const session = await request.session();
+    if (!session) return gone(request, reply);
+    const withdrawn = await withdrawConsent(deps, { accountId: session.accountId, clientId: request.params.clientId, requestId: request.id }, (fn) => citizenRequest(deps, request, fn));
+    if (!withdrawn) return reply.callNotFound();
+    return reply.redirect(`${PAGE}?done=service-revoked`, 303);
   });
 
   // One other session. Another account's session, an ended one, an unknown id and this very

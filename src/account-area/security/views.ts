@@ -9,12 +9,13 @@ import { t, type Locale, type MessageKey } from '../../web/i18n.ts';
 import { table } from '../../web/table.ts';
 import type { SessionSummary } from './sessions-list.ts';
 
-export type SecurityNotice = 'password-changed' | 'sessions-ended' | 'session-ended' | 'authenticator-removed';
+export type SecurityNotice = 'password-changed' | 'sessions-ended' | 'session-ended' | 'authenticator-removed' | 'service-revoked';
 const NOTICES: Record<SecurityNotice, MessageKey> = {
   'password-changed': 'security.password.changed',
   'sessions-ended': 'security.sessions.ended',
   'session-ended': 'security.sessions.oneEnded',
   'authenticator-removed': 'strong.removed',
+  'service-revoked': 'services.revoked',
 };
 export const isSecurityNotice = (v: unknown): v is SecurityNotice => typeof v === 'string' && Object.hasOwn(NOTICES, v);
 
@@ -44,6 +45,8 @@ export interface SecurityPage {
   freshCodeMinutes: number;
   /** The last logins (login-history-view.ts). */
   history: SafeHtml;
+  /** The services the citizen consented to (connected-services-view.ts). */
+  services: SafeHtml;
 }
 
 function device(locale: Locale, s: SessionSummary): string {
@@ -126,5 +129,6 @@ export function securityPage(o: SecurityPage): SafeHtml {
     ${o.strong}
     ${passwordSection(o)}
     ${sessionsSection(o)}
+    ${o.services}
     ${o.history}`;
 }

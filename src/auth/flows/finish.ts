@@ -18,6 +18,7 @@ import { sendKeptForm } from './kept-form.ts';
 import { assertAccessOpen } from '../../incident/access.ts';
 import { loginIdentifierOf } from '../../isolation/login-identifier.ts';
 import { takeOidcReturn } from '../../oidc/return-to.ts';
+import { backToServicePath } from '../../oidc/back-to-service.ts';
 
 /** What a flow gave once its last method was done. */
 export type Finished =
@@ -125,10 +126,13 @@ export function answerFinished(request: FastifyRequest, reply: FastifyReply, dep
   if (finished.kind === 'login') {
     rememberBrowser(request, reply, deps.ring.macKey, finished.accountId);
     setSessionCookie(reply, finished.token, deps.policy);
-    // Back to the service's sign-in (the provider's interaction) when that is what sent the citizen here.
-    return reply.redirect(takeOidcReturn(request, reply) ?? '/account', 303);
+    // Back to the service's sign-in (the provider's interaction) when that is what sent the
+    // citizen here, through the page that leaves the form post behind (back-to-service.ts:
+    // Chromium checks form-action on every redirect after a post, up to the service).
+    const back = takeOidcReturn(request, reply);
+    return reply.redirect(back ? (backToServicePath(back) ?? back) : '/account', 303);
   }
   if (finished.kind === 'step-up') setSessionCookie(reply, finished.token, deps.policy);
   if (finished.keptForm) return sendKeptForm(request, reply, finished.returnTo, finished.keptForm);
-  return reply.redirect(finished.returnTo, 303);
+  return reply.redirect(backToServicePath(finished.returnTo) ?? finished.returnTo, 303);
 }

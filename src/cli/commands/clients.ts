@@ -1,3 +1,4 @@
+import { audit } from '../../audit/log.ts';
 import { system } from '../../db/contexts.ts';
 import { checkClient, ClientInputError } from '../../oidc/client-policy.ts';
 import { createClient, disableClient, findClient, listClients, rotateClientSecret, type RegisteredClient } from '../../oidc/clients.ts';
@@ -29,6 +30,13 @@ const asJson = (c: RegisteredClient): Record<string, unknown> => ({
   acr_default: c.acrDefault,
   auth_method: c.authMethod,
   jwks_uri: c.jwksUri,
+  id_token_alg: c.idTokenAlg,
+  userinfo_alg: c.userinfoSignedAlg,
+  userinfo_enc_alg: c.userinfoEncryptedAlg,
+  userinfo_enc: c.userinfoEncryptedEnc,
+  refresh_tokens: c.refreshTokens,
+  post_logout_redirect_uris: c.postLogoutRedirectUris,
+  sector: c.sector,
   created_at: c.createdAt.toISOString(),
   secret_rotated_at: c.secretRotatedAt?.toISOString() ?? null,
   disabled_at: c.disabledAt?.toISOString() ?? null,
@@ -42,7 +50,12 @@ const describe = (c: RegisteredClient): string[] => [
   `scopes:        ${c.scopes.join(' ')}`,
   `grant types:   ${c.grantTypes.join(' ')}`,
   `acr:           minimum ${c.acrMin}, default ${c.acrDefault}`,
-  `auth method:   ${c.authMethod}${c.jwksUri ? ` (keys at ${c.jwksUri})` : ''}`,
+  `auth method:   ${c.authMethod === 'none' ? 'none (public client: PKCE S256 required)' : c.authMethod}${c.jwksUri ? ` (keys at ${c.jwksUri})` : ''}`,
+  `ID token:      signed ${c.idTokenAlg}`,
+  `userinfo:      ${c.userinfoSignedAlg ? `JWT signed ${c.userinfoSignedAlg}${c.userinfoEncryptedAlg ? `, encrypted ${c.userinfoEncryptedAlg} ${c.userinfoEncryptedEnc ?? ''}` : ''}` : 'JSON'}`,
+  `refresh tokens: ${c.refreshTokens ? 'yes' : 'no'}`,
+  `logout URIs:   ${c.postLogoutRedirectUris.join(' ') || '(none)'}`,
+  `sub:           pairwise, ${c.sector ? `shared by the sector ${c.sector}` : 'own to this client'}`,
   `created:       ${c.createdAt.toISOString()} by ${c.createdBy}${c.secretRotatedAt ? `; secret rotated ${c.secretRotatedAt.toISOString()}` : ''}`,
 ];
 
@@ -50,7 +63,7 @@ export const clientsCreateCommand: Command = {
   name: 'clients create',
   summary: 'register a relying party (public service) and print its client id and secret (shown once)',
   usage:
-    'sesame clients create --name NAME --redirect-uri URI [--redirect-uri URI…] --scopes "openid identite_pivot …" [--acr-min eidas1] [--acr-default eidas1] [--auth-method client_secret_post|client_secret_basic|private_key_jwt] [--jwks-uri URI] [--client-credentials] [--json]',
+    'sesame clients create --name NAME --redirect-uri URI [--redirect-uri URI…] --scopes "openid identite_pivot …" [--acr-min eidas1] [--acr-default eidas1] [--auth-method client_secret_post|client_secret_basic|private_key_jwt|none] [--jwks-uri URI] [--client-credentials] [--id-token-alg ES256|RS256] [--userinfo-alg ES256|RS256] [--userinfo-enc-alg ECDH-ES|RSA-OAEP|RSA-OAEP-256 [--userinfo-enc A128GCM|A256GCM|A128CBC-HS256|A256CBC-HS512]] [--refresh-tokens] [--post-logout-redirect-uri URI…] [--sector NAME] [--json]',
   async run(args, io) {
     const f = flags(args, {
       name: { type: 'string' },
@@ -61,6 +74,13 @@ export const clientsCreateCommand: Command = {
       'auth-method': { type: 'string' },
       'jwks-uri': { type: 'string' },
       'client-credentials': { type: 'boolean' },
+      'id-token-alg': { type: 'string' },
+      'userinfo-alg': { type: 'string' },
+      'userinfo-enc-alg': { type: 'string' },
+      'userinfo-enc': { type: 'string' },
+      'refresh-tokens': { type: 'boolean' },
+      'post-logout-redirect-uri': { type: 'string', multiple: true },
+      sector: { type: 'string' },
       json: { type: 'boolean' },
     });
     if (f.name === undefined) throw new UsageError('--name is required');
@@ -74,6 +94,13 @@ export const clientsCreateCommand: Command = {
       authMethod: f['auth-method'],
       jwksUri: f['jwks-uri'],
       clientCredentials: f['client-credentials'] ?? false,
+      idTokenAlg: f['id-token-alg'],
+      userinfoAlg: f['userinfo-alg'],
+      userinfoEncAlg: f['userinfo-enc-alg'],
+      userinfoEnc: f['userinfo-enc'],
+      refreshTokens: f['refresh-tokens'] ?? false,
+      postLogoutRedirectUris: f['post-logout-redirect-uri'] ?? [],
+      sector: f.sector,
     };
     // Checked before opening anything, so that a wrong flag is a usage error (exit 2) at once.
     try {
@@ -83,7 +110,13 @@ export const clientsCreateCommand: Command = {
       throw err;
     }
     return withRuntime(io, async (rt) => {
-      const { client, secret } = await system(rt.db, 'cli:clients-create', (tx) => createClient(tx, rt.ring, rt.clock, input, `operator:${rt.operator}`));
+      const { client, secret } = await system(rt.db, 'cli:clients-create', async (tx) => {
+        const created = await createClient(tx, rt.ring, rt.clock, input, `operator:${rt.operator}`);
+        const c = created.client;
+        const grantTypes = c.refreshTokens ? [...c.grantTypes, 'refresh_token'] : c.grantTypes;
+        await audit(tx, rt.clock, { type: 'oidc.client-created', accountId: null, payload: { clientId: c.clientId, authMethod: c.authMethod, scopes: c.scopes, grantTypes } }, rt.operator);
+        return created;
+      });
       if (f.json) {
         print(io.stdout, JSON.stringify({ client_id: client.clientId, client_secret: secret, ...asJson(client) }));
         return EXIT.ok;
@@ -144,7 +177,11 @@ export const clientsDisableCommand: Command = {
     const f = flags(args, { 'client-id': { type: 'string' }, json: { type: 'boolean' } });
     const clientId = clientIdFlag(f['client-id']);
     return withRuntime(io, async (rt) => {
-      const outcome = await system(rt.db, 'cli:clients-disable', (tx) => disableClient(tx, rt.clock, clientId));
+      const outcome = await system(rt.db, 'cli:clients-disable', async (tx) => {
+        const result = await disableClient(tx, rt.clock, clientId);
+        if (result === 'disabled') await audit(tx, rt.clock, { type: 'oidc.client-disabled', accountId: null, payload: { clientId } }, rt.operator);
+        return result;
+      });
       if (outcome === 'unknown') throw new CommandError(`--client-id: no client ${clientId}`);
       if (f.json) print(io.stdout, JSON.stringify({ client_id: clientId, disabled: true, changed: outcome === 'disabled' }));
       else print(io.stdout, outcome === 'disabled' ? `disabled ${clientId}` : `${clientId} was already disabled`);
@@ -161,10 +198,14 @@ export const clientsRotateSecretCommand: Command = {
     const f = flags(args, { 'client-id': { type: 'string' }, json: { type: 'boolean' } });
     const clientId = clientIdFlag(f['client-id']);
     return withRuntime(io, async (rt) => {
-      const result = await system(rt.db, 'cli:clients-rotate-secret', (tx) => rotateClientSecret(tx, rt.ring, rt.clock, clientId));
+      const result = await system(rt.db, 'cli:clients-rotate-secret', async (tx) => {
+        const secret = await rotateClientSecret(tx, rt.ring, rt.clock, clientId);
+        if (secret !== 'unknown' && secret !== 'disabled' && secret !== 'no-secret') await audit(tx, rt.clock, { type: 'oidc.client-secret-rotated', accountId: null, payload: { clientId } }, rt.operator);
+        return secret;
+      });
       if (result === 'unknown') throw new CommandError(`--client-id: no client ${clientId}`);
       if (result === 'disabled') throw new CommandError(`--client-id: ${clientId} is disabled`);
-      if (result === 'no-secret') throw new CommandError(`--client-id: ${clientId} authenticates with private_key_jwt and has no secret`);
+      if (result === 'no-secret') throw new CommandError(`--client-id: ${clientId} has no secret (private_key_jwt or a public client)`);
       if (f.json) print(io.stdout, JSON.stringify({ client_id: clientId, client_secret: result }));
       else {
         print(io.stdout, `client_secret: ${result}`);

@@ -11,9 +11,13 @@ ALTER TABLE oidc_clients
   ADD COLUMN refresh_tokens boolean NOT NULL DEFAULT false,
   ADD COLUMN post_logout_redirect_uris text[] NOT NULL DEFAULT '{}' CHECK (cardinality(post_logout_redirect_uris) <= 20),
   ADD COLUMN sector text CHECK (sector ~ '^[a-z0-9][a-z0-9.-]{0,62}$'),
-  -- Encryption needs the client's keys; a public client cannot receive refresh tokens.
-  ADD CONSTRAINT oidc_clients_encryption CHECK ((userinfo_encrypted_alg IS NULL) = (userinfo_encrypted_enc IS NULL) AND (userinfo_encrypted_alg IS NULL OR jwks_uri IS NOT NULL)),
-  ADD CONSTRAINT oidc_clients_public_refresh CHECK (NOT (auth_method = 'none' AND refresh_tokens));
+  -- Encryption needs the client's keys and a signed response inside (a nested JWT, as the
+  -- provider requires); a public client cannot receive refresh tokens, and refresh tokens
+  -- only come with the authorization code grant (as do post-logout redirects).
+  ADD CONSTRAINT oidc_clients_encryption CHECK ((userinfo_encrypted_alg IS NULL) = (userinfo_encrypted_enc IS NULL) AND (userinfo_encrypted_alg IS NULL OR (jwks_uri IS NOT NULL AND userinfo_signed_alg IS NOT NULL))),
+  ADD CONSTRAINT oidc_clients_public_refresh CHECK (NOT (auth_method = 'none' AND refresh_tokens)),
+  ADD CONSTRAINT oidc_clients_refresh_code CHECK (NOT refresh_tokens OR 'authorization_code' = ANY (grant_types)),
+  ADD CONSTRAINT oidc_clients_logout_code CHECK (cardinality(post_logout_redirect_uris) = 0 OR 'authorization_code' = ANY (grant_types));
 
 ALTER TABLE oidc_clients DROP CONSTRAINT oidc_clients_auth_method_check;
 ALTER TABLE oidc_clients ADD CONSTRAINT oidc_clients_auth_method_check CHECK (auth_method IN ('client_secret_post', 'client_secret_basic', 'private_key_jwt', 'none'));

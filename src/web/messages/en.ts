@@ -13,6 +13,8 @@ import { isolationEn } from './isolation.en.ts';
 import { fileEn } from './file.en.ts';
 import { consoleEn } from './console.en.ts';
 import { oidcEn } from './oidc.en.ts';
+import { oidcLogoutEn } from './oidc-logout.en.ts';
+import { connectedServicesEn } from './connected-services.en.ts';
 
 /** English messages, typed by the French ones: a missing key fails the typecheck. */
 export const en: Messages = {
@@ -30,6 +32,8 @@ export const en: Messages = {
   ...fileEn,
   ...consoleEn,
   ...oidcEn,
+  ...oidcLogoutEn,
+  ...connectedServicesEn,
   'layout.skipLinks': 'Quick access',
   'layout.skipToContent': 'Content',
   'layout.skipToFooter': 'Footer',

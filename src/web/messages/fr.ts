@@ -16,6 +16,8 @@ import { isolationFr } from './isolation.fr.ts';
 import { fileFr } from './file.fr.ts';
 import { consoleFr } from './console.fr.ts';
 import { oidcFr } from './oidc.fr.ts';
+import { oidcLogoutFr } from './oidc-logout.fr.ts';
+import { connectedServicesFr } from './connected-services.fr.ts';
 
 export const fr = {
   ...loginFr,
@@ -32,6 +34,8 @@ export const fr = {
   ...fileFr,
   ...consoleFr,
   ...oidcFr,
+  ...oidcLogoutFr,
+  ...connectedServicesFr,
   'layout.skipLinks': 'Accès rapide',
   'layout.skipToContent': 'Contenu',
   'layout.skipToFooter': 'Pied de page',

@@ -20,6 +20,7 @@ import { passwordStep } from './password-step.ts';
 import { FIRST_STEPS, offeredSecondSteps } from '../method-registry.ts';
 import { html } from '../../../web/html.ts';
 import { isLoginNotice, loginFailed, loginForm, otherMethods } from './views.ts';
+import { forgetOidcReturnUnlessFromService } from '../../../oidc/return-to.ts';
 
 const flowPath = (id: string): string => `/login/${id}`;
 
@@ -42,6 +43,8 @@ export async function loginRoutes(app: FastifyInstance, deps: AuthDeps): Promise
   const codePage: CodePageSpec = { kind: 'login', base: '/login', show: showCodeStep, sendRefusal: sendRefusalMessage };
 
   app.get('/login', async (request, reply) => {
+    // A login begun here, not from a service's sign-in, never ends at that service.
+    forgetOidcReturnUnlessFromService(request, reply);
     if (await request.session()) return reply.redirect('/account', 303);
     const locale = localeOf(request);
     const done = (request.query as Record<string, unknown>).done;

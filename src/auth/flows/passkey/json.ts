@@ -4,6 +4,7 @@ import type { AuthDeps } from '../../auth-deps.ts';
 import { rememberBrowser } from '../../known-browsers.ts';
 import { setSessionCookie } from '../../session-plugin.ts';
 import type { Finished } from '../finish.ts';
+import { takeOidcReturn } from '../../../oidc/return-to.ts';
 
 /**
  * The JSON side of the passkey ceremonies: our script posts the browser's credential, we
@@ -55,7 +56,8 @@ export function answerFinishedJson(request: FastifyRequest, reply: FastifyReply,
   if (finished.kind === 'login') {
     rememberBrowser(request, reply, deps.ring.macKey, finished.accountId);
     setSessionCookie(reply, finished.token, deps.policy);
-    return reply.send({ redirect: '/account' });
+    // Back to the service's sign-in when that is what sent the citizen to /login (as answerFinished).
+    return reply.send({ redirect: takeOidcReturn(request, reply) ?? '/account' });
   }
   // A step-up gave the session a new token (a cookie copied before does not gain the level).
   if (finished.kind === 'step-up') setSessionCookie(reply, finished.token, deps.policy);

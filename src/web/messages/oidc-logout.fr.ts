@@ -1,0 +1,20 @@
+/** The pages of the way back to a service: sign-out asked by a service (RP-initiated logout), and the return after a login. */
+export const oidcLogoutFr = {
+  'oidc.logout.title': 'Déconnexion',
+  'oidc.logout.leadClient': 'Vous vous déconnectez de « {client} ».',
+  'oidc.logout.lead': 'Un service en ligne vous a déconnecté.',
+  'oidc.logout.question': 'Voulez-vous aussi vous déconnecter de {service} ? Sinon, les services qui utilisent {service} pourront encore vous connecter sans vous redemander votre mot de passe.',
+  'oidc.logout.confirm': 'Me déconnecter de {service}',
+  'oidc.logout.stay': 'Rester connecté à {service}',
+  'oidc.logout.done.title': 'Vous êtes déconnecté',
+  'oidc.logout.done.all': 'Vous êtes déconnecté de {service} et des services auxquels vous vous étiez connecté avec.',
+  'oidc.logout.done.client': 'Vous êtes déconnecté de « {client} ». Vous restez connecté à {service}.',
+  'oidc.logout.done.login': 'Se connecter',
+  'oidc.logout.done.account': 'Mon espace',
+  'oidc.back.title': 'Retour vers le service',
+  'oidc.back.lead': 'Vous êtes connecté. Vous allez être redirigé vers le service.',
+  'oidc.back.link': 'Continuer vers le service',
+  'oidc.formPost.title': 'Retour vers le service',
+  'oidc.formPost.lead': 'Vous allez être redirigé vers le service.',
+  'oidc.formPost.button': 'Continuer vers le service',
+};
