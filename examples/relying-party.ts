@@ -153,6 +153,7 @@ if (import.meta.main) {
     return v;
   };
   const issuer = new URL(env('SESAME_ISSUER'));
+  const redirect = new URL(env('REDIRECT_URI'));
   const started = await startExampleClient({
     issuer,
     clientId: env('CLIENT_ID'),
@@ -161,8 +162,10 @@ if (import.meta.main) {
     ...(process.env.POST_LOGOUT_REDIRECT_URI ? { postLogoutRedirectUri: process.env.POST_LOGOUT_REDIRECT_URI } : {}),
     scope: process.env.SCOPE ?? 'openid identite_pivot email',
     acrValues: process.env.ACR_VALUES === 'eidas2' ? 'eidas2' : 'eidas1',
-    port: Number(process.env.PORT ?? new URL(env('REDIRECT_URI')).port ?? 4000),
+    // The port of REDIRECT_URI unless PORT says otherwise (behind a proxy).
+    port: Number(process.env.PORT || redirect.port || (redirect.protocol === 'https:' ? 443 : 80)),
     allowHttp: issuer.protocol === 'http:' && ['localhost', '127.0.0.1'].includes(issuer.hostname),
   });
-  console.warn(`example relying party on ${started.url}`);
+  // Its cookies belong to REDIRECT_URI's host: open the service there, not at the listening address.
+  console.warn(`example relying party listening on ${started.url}; open ${redirect.origin}/`);
 }

@@ -10,15 +10,27 @@ export const OIDC_CLOSED_ERROR = 'temporarily_unavailable';
 export const OIDC_CLOSED_DESCRIPTION = 'Sesame sign-in is temporarily unavailable; please try again later.';
 
 /**
- * The redirect URL: the registered redirect_uri with `error`, `error_description` and, when
- * the request carried one, `state` added to its query (its own query parameters kept, any
- * fragment dropped: RFC 6749 §3.1.2 forbids one).
+ * The response's parameters: `error`, `error_description`, `state` when the request carried
+ * one, and `iss` (RFC 9207: the provider advertises it on every response, and a relying party
+ * that checks it would refuse an answer without it).
  */
-export function oidcAccessRefusal(o: { redirectUri: string; state?: string | null }): string {
+export function oidcAccessRefusalFields(o: { issuer: string; state?: string | null }): [string, string][] {
+  const fields: [string, string][] = [
+    ['error', OIDC_CLOSED_ERROR],
+    ['error_description', OIDC_CLOSED_DESCRIPTION],
+  ];
+  if (o.state !== undefined && o.state !== null && o.state !== '') fields.push(['state', o.state]);
+  fields.push(['iss', o.issuer]);
+  return fields;
+}
+
+/**
+ * The redirect URL: the registered redirect_uri with those fields added to its query (its own
+ * query parameters kept, any fragment dropped: RFC 6749 §3.1.2 forbids one).
+ */
+export function oidcAccessRefusal(o: { redirectUri: string; issuer: string; state?: string | null }): string {
   const url = new URL(o.redirectUri);
   url.hash = '';
-  url.searchParams.append('error', OIDC_CLOSED_ERROR);
-  url.searchParams.append('error_description', OIDC_CLOSED_DESCRIPTION);
-  if (o.state !== undefined && o.state !== null && o.state !== '') url.searchParams.append('state', o.state);
+  for (const [name, value] of oidcAccessRefusalFields(o)) url.searchParams.append(name, value);
   return url.toString();
 }

@@ -2,7 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { Database } from '../db/database.ts';
 import { accessFor } from '../incident/access-gate.ts';
-import { oidcAccessRefusal } from '../incident/access-oidc.ts';
+import { oidcAccessRefusal, oidcAccessRefusalFields } from '../incident/access-oidc.ts';
+import { allowFormActionTo } from '../web/security-headers.ts';
+import { formPostPage } from './back-to-service.ts';
 import { sendMaintenance } from '../incident/maintenance-page.ts';
 import { isOidcAuthorization, OIDC_AUTHORIZATION } from './return-to.ts';
 
@@ -31,7 +33,14 @@ export async function closedAuthorization(
   if (request.method === 'GET' && path === OIDC_AUTHORIZATION && clientId !== '' && redirectUri !== '') {
     const client = await provider.Client.find(clientId).catch(() => undefined);
     if (client?.redirectUriAllowed(redirectUri)) {
-      await reply.redirect(oidcAccessRefusal({ redirectUri, state: text(query.state) }), 303);
+      const answer = { redirectUri, issuer: provider.issuer, state: text(query.state) };
+      if (text(query.response_mode) === 'form_post') {
+        // Answered the way the service asked: our form_post page (back-to-service.ts).
+        allowFormActionTo(reply, redirectUri);
+        await reply.code(200).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(formPostPage(request, { action: redirectUri, fields: oidcAccessRefusalFields(answer) }).toString());
+        return true;
+      }
+      await reply.redirect(oidcAccessRefusal(answer), 303);
       return true;
     }
   }

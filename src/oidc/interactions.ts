@@ -7,7 +7,11 @@ import { clearSessionCookie, forgetSession } from '../auth/session-plugin.ts';
 import { endSession } from '../auth/sessions.ts';
 import { citizen } from '../db/contexts.ts';
 import { sendError } from '../web/errors.ts';
-import { localeOf } from '../web/i18n.ts';
+import { csrfField } from '../web/csrf.ts';
+import { narrow } from '../web/forms.ts';
+import { html } from '../web/html.ts';
+import { localeOf, t } from '../web/i18n.ts';
+import { sendPage } from '../web/layout.ts';
 import { allowFormActionTo } from '../web/security-headers.ts';
 import { assertedLevel, clientLevels, requiredLevel, SUSPICIOUS_MIN_LEVEL, SUSPICIOUS_REASON } from './acr.ts';
 import { claimsOfScopes } from './claims.ts';
@@ -109,6 +113,24 @@ export async function interactionRoutes(app: FastifyInstance, o: { provider: Pro
       return consentPage(request, reply, localeOf(request), uid, client, claimsOfScopes(allowedScopes(interaction, client)));
     }
     return sendError(request, reply, 400, 'badRequest');
+  });
+
+  // Giving up a service's sign-in from our login or step-up page: a confirmation, then the
+  // service gets access_denied (its redirect_uri, registered exactly, opened to form-action).
+  app.get<{ Params: { uid: string } }>(`${OIDC_PREFIX}/interaction/:uid/cancel`, async (request, reply) => {
+    const loaded = await load(request, reply);
+    if (!loaded) return reply;
+    const { client, interaction } = loaded;
+    const redirectUri = String(interaction.params.redirect_uri ?? '');
+    if (client.redirectUriAllowed(redirectUri)) allowFormActionTo(reply, redirectUri);
+    const locale = localeOf(request);
+    const main = narrow(html`<h1>${t(locale, 'oidc.cancel.title')}</h1>
+  <p>${t(locale, 'oidc.cancel.lead', { client: client.clientName ?? client.clientId })}</p>
+  <ul class="fr-btns-group fr-btns-group--inline-md">
+    <li><form method="post" action="${interactionPath(request.params.uid)}/abort">${csrfField(request, reply)}<button class="fr-btn" type="submit" id="cancel-sign-in">${t(locale, 'oidc.cancel.confirm')}</button></form></li>
+    <li><a class="fr-btn fr-btn--secondary" href="${interactionPath(request.params.uid)}">${t(locale, 'oidc.cancel.back')}</a></li>
+  </ul>`);
+    return sendPage(reply, { request, locale, title: t(locale, 'oidc.cancel.title'), main });
   });
 
   await consentRoutes(app, { provider, auth, load, finish });

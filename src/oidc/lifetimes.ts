@@ -20,7 +20,8 @@ export const OIDC_LIFETIME_ENV: Record<keyof OidcLifetimes, { variable: string; 
   AccessToken: { variable: 'SESAME_OIDC_ACCESS_TOKEN_TTL_SECONDS', min: 10, max: 3600 },
   IdToken: { variable: 'SESAME_OIDC_ID_TOKEN_TTL_SECONDS', min: 10, max: 3600 },
   ClientCredentials: { variable: 'SESAME_OIDC_CLIENT_CREDENTIALS_TTL_SECONDS', min: 10, max: 3600 },
-  RefreshToken: { variable: 'SESAME_OIDC_REFRESH_TOKEN_TTL_SECONDS', min: 60, max: 30 * 86400 },
+  // No longer than the provider's session and grant (8 h, provider.ts): a refresh token dies with them.
+  RefreshToken: { variable: 'SESAME_OIDC_REFRESH_TOKEN_TTL_SECONDS', min: 60, max: 8 * 3600 },
 };
 
 export class OidcLifetimeError extends Error {

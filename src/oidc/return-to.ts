@@ -65,6 +65,29 @@ export function forgetOidcReturnUnlessFromService(request: FastifyRequest, reply
   if (query?.['service'] !== '1') forgetOidcReturnOf(request, reply);
 }
 
+/** The page where a citizen gives up a service's sign-in (the service then gets access_denied). */
+export const interactionCancelPath = (uid: string): string => `${interactionPath(uid)}/cancel`;
+
+/** For a step-up whose `return_to` is an interaction (interactionReturnPath): its cancel page, else null. */
+export function cancelPathOfReturn(returnTo: string | null | undefined): string | null {
+  const prefix = `${OIDC_PREFIX}/return/`;
+  if (!returnTo?.startsWith(prefix)) return null;
+  const uid = uidFromReturnPath(returnTo.slice(prefix.length));
+  return uid ? interactionCancelPath(uid) : null;
+}
+
+/**
+ * For the login page of a service's sign-in: that sign-in's cancel page, else null. A GET
+ * without the marker is not one (its cookie is being forgotten); a POST still carries the
+ * cookie only when the page was opened from a sign-in.
+ */
+export function pendingServiceCancelPath(request: FastifyRequest): string | null {
+  const query = request.query as Record<string, unknown> | undefined;
+  if (request.method === 'GET' && query?.['service'] !== '1') return null;
+  const uid = request.cookies[OIDC_RETURN_COOKIE];
+  return uid !== undefined && isInteractionUid(uid) ? interactionCancelPath(uid) : null;
+}
+
 /** After a login: the interaction that sent the citizen to /login, if any (the cookie is then cleared). */
 export function takeOidcReturn(request: FastifyRequest, reply: FastifyReply): string | null {
   const uid = request.cookies[OIDC_RETURN_COOKIE];

@@ -26,10 +26,10 @@ for (const backend of backends()) {
       ({ t, base } = await listeningApp(tdb));
       const port = await freePort();
       const redirectUri = `http://127.0.0.1:${port}/callback`;
-      rp = await relyingParty(t, base, { name: 'Service d’exemple', redirectUri, scopes: 'openid identite_pivot email' });
+      rp = await relyingParty(t, base, { name: 'Service d’exemple', redirectUri, postLogoutRedirectUris: [`http://127.0.0.1:${port}/`], scopes: 'openid identite_pivot email' });
       const secret = rp.config.clientMetadata().client_secret;
       assert.equal(typeof secret, 'string');
-      example = await startExampleClient({ issuer: new URL(base), clientId: rp.clientId, clientSecret: String(secret), redirectUri, scope: 'openid identite_pivot email', acrValues: 'eidas1', port, allowHttp: true });
+      example = await startExampleClient({ issuer: new URL(base), clientId: rp.clientId, clientSecret: String(secret), redirectUri, postLogoutRedirectUri: `http://127.0.0.1:${port}/`, scope: 'openid identite_pivot email', acrValues: 'eidas1', port, allowHttp: true });
       c = await citizenWithPassword(t);
     });
     after(async () => {
@@ -57,6 +57,22 @@ for (const backend of backends()) {
       assert.match(home, /<p id="acr">eidas1<\/p>/);
       assert.match(home, new RegExp(`<td id="claim-family_name">${c.familyName}</td>`));
       assert.match(home, new RegExp(`<td id="claim-email">${c.email.replace(/[.+]/g, '\\$&')}</td>`));
+
+      // Logging out of the service: Sésame's confirmation page, then back to the service, signed out of both.
+      const out = await service.get('/logout');
+      assert.equal(out.status, 303);
+      const endSession = new URL(out.headers.get('location') ?? '');
+      assert.equal(`${endSession.origin}${endSession.pathname}`, `${base}/oidc/session/end`);
+      const confirm = await sesame.get(endSession.href);
+      assert.equal(confirm.status, 200);
+      const form = /<form method="post" action="([^"]+)" id="op-logout">\s*<input type="hidden" name="xsrf" value="([^"]*)">/.exec(await confirm.text());
+      assert.ok(form, 'the confirmation form');
+      const done = await sesame.request(new URL(form[1] ?? '', base).href, { method: 'POST', body: new URLSearchParams({ xsrf: form[2] ?? '', logout: 'yes' }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      assert.equal(done.status, 303);
+      const landing = new URL(done.headers.get('location') ?? '');
+      assert.equal(`${landing.origin}${landing.pathname}`, `${example.url}/`);
+      assert.match(await (await service.get(landing.href)).text(), /S’identifier avec Sésame/);
+      assert.equal((await sesame.get('/account')).status, 303, 'signed out of Sésame too');
     });
 
     test('a callback replayed in another browser, or twice, gets nothing', async () => {

@@ -128,6 +128,20 @@ for (const backend of backends()) {
         assert.equal(`${back.origin}${back.pathname}`, training.redirectUri);
         assert.equal(back.searchParams.get('error'), 'temporarily_unavailable');
         assert.equal(back.searchParams.get('state'), 'st-1');
+        assert.equal(back.searchParams.get('iss'), base);
+        // openid-client checks iss (RFC 9207) and then reports the error itself.
+        await assert.rejects(oidc.authorizationCodeGrant(training.config, back, { expectedState: 'st-1', pkceCodeVerifier: 'x'.repeat(43) }), (err: unknown) => err instanceof oidc.AuthorizationResponseError && err.error === 'temporarily_unavailable');
+        // Asked as form_post: answered as form_post (our page, its form-action opened to that exact service).
+        const posted = new URL(url);
+        posted.searchParams.set('response_mode', 'form_post');
+        const page = await b().get(posted.href);
+        assert.equal(page.status, 200);
+        const body = await page.text();
+        assert.match(body, new RegExp(`<form method="post" action="${training.redirectUri}" data-oidc-form-post>`));
+        assert.match(body, /<input type="hidden" name="error" value="temporarily_unavailable">/);
+        assert.match(body, /<input type="hidden" name="state" value="st-1">/);
+        assert.match(page.headers.get('content-security-policy') ?? '', /form-action 'self' http:\/\/localhost:4001/);
+        assert.match(page.headers.get('cache-control') ?? '', /no-store/);
         const evil = new URL(url);
         evil.searchParams.set('redirect_uri', 'https://evil.example/callback');
         const refused = await b().get(evil.href);

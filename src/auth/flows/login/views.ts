@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { pendingServiceCancelPath } from '../../../oidc/return-to.ts';
 import { alert, input } from '../../../web/forms.ts';
 import { html, type SafeHtml } from '../../../web/html.ts';
 import { t, type Locale, type MessageKey } from '../../../web/i18n.ts';
@@ -15,6 +16,8 @@ export const isLoginNotice = (v: unknown): v is LoginNotice => typeof v === 'str
 /** Step 1: NIR and password. The NIR typed is kept on error, the password never is. */
 export function loginForm(o: { request: FastifyRequest; reply: FastifyReply; locale: Locale; nir?: string; error?: SafeHtml; notice?: LoginNotice }): SafeHtml {
   const { locale } = o;
+  // Opened from a service's sign-in: a way to give it up (the service is told, access_denied).
+  const cancel = pendingServiceCancelPath(o.request);
   return startForm({
     request: o.request,
     reply: o.reply,
@@ -31,6 +34,7 @@ export function loginForm(o: { request: FastifyRequest; reply: FastifyReply; loc
     links: [
       { href: '/activate', label: t(locale, 'login.firstTime') },
       { href: '/recover', label: t(locale, 'login.forgotten') },
+      ...(cancel ? [{ href: cancel, label: t(locale, 'oidc.cancel.link') }] : []),
     ],
   });
 }

@@ -6,7 +6,8 @@ import { clientOf } from '../../../web/client.ts';
 import { csrfBinding } from '../../../web/csrf.ts';
 import { alert, field, narrow } from '../../../web/forms.ts';
 import { html, type SafeHtml } from '../../../web/html.ts';
-import { localeOf, t } from '../../../web/i18n.ts';
+import { localeOf, t, type Locale } from '../../../web/i18n.ts';
+import { cancelPathOfReturn } from '../../../oidc/return-to.ts';
 import { sendPage } from '../../../web/layout.ts';
 import type { AuthDeps } from '../../auth-deps.ts';
 import { strongMethodsOf } from '../../authenticators.ts';
@@ -42,6 +43,12 @@ export async function sessionFlowRoutes(app: FastifyInstance, deps: AuthDeps): P
     });
   }
 
+  // Inside a service's sign-in, giving up goes back to the service (access_denied), not to /account.
+  const cancelLink = (locale: Locale, returnTo: string | null): SafeHtml => {
+    const toService = cancelPathOfReturn(returnTo);
+    return toService ? html`<a class="fr-link" href="${toService}">${t(locale, 'oidc.cancel.link')}</a>` : html`<a class="fr-link" href="/account">${t(locale, 'stepUp.cancel')}</a>`;
+  };
+
   async function show(request: FastifyRequest, reply: FastifyReply, id: string, status = 200, error?: SafeHtml): Promise<FastifyReply> {
     const session = await request.session();
     if (!session) return reply.redirect('/login', 303);
@@ -76,7 +83,7 @@ export async function sessionFlowRoutes(app: FastifyInstance, deps: AuthDeps): P
     const main = narrow(html`<h1>${t(locale, 'stepUp.title')}</h1>
   <p>${t(locale, 'stepUp.lead', { minutes: Math.round(policy.stepUpMaxAge / 60) })}</p>
   ${body}
-  <p class="fr-mt-4w"><a class="fr-link" href="/account">${t(locale, 'stepUp.cancel')}</a></p>`);
+  <p class="fr-mt-4w">${cancelLink(locale, flow.returnTo)}</p>`);
     const scripts = passwordDone ? [] : [...new Set(firstSteps.flatMap((s) => s.scripts))];
     return sendPage(reply, { request, locale, title: t(locale, 'stepUp.title'), main, status, scripts });
   }
