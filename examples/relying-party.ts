@@ -40,6 +40,8 @@ interface Pending {
 }
 interface SignedIn {
   idToken: string;
+  /** Bound to this session: the logout form carries it (no logout by a link from another site). */
+  csrf: string;
   claims: Record<string, unknown>;
   userinfo: Record<string, unknown>;
 }
@@ -55,6 +57,15 @@ const cookieOf = (req: IncomingMessage, name: string): string | undefined =>
 function page(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; form-action 'self'" });
   res.end(`<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Service d’exemple</title></head><body>${body}</body></html>`);
+}
+
+async function bodyOf(req: IncomingMessage): Promise<string> {
+  let body = '';
+  for await (const chunk of req) {
+    body += String(chunk);
+    if (body.length > 4096) break;
+  }
+  return body;
 }
 
 function redirect(res: ServerResponse, location: string, cookies: string[] = []): void {
@@ -75,14 +86,17 @@ export async function startExampleClient(o: ExampleClientOptions): Promise<{ url
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', o.redirectUri);
-    if (req.method !== 'GET') return page(res, 405, '<p>Méthode non permise.</p>');
+    const logoutPost = req.method === 'POST' && url.pathname === '/logout';
+    if (req.method !== 'GET' && !logoutPost) return page(res, 405, '<p>Méthode non permise.</p>');
     if (url.pathname === '/') {
       const signedIn = sessions.get(cookieOf(req, 'rp_session') ?? '');
       if (!signedIn) return page(res, 200, '<h1>Service d’exemple</h1><p><a id="login" href="/login">S’identifier avec Sésame</a></p>');
       const rows = Object.entries(signedIn.userinfo)
         .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td id="claim-${escapeHtml(k)}">${escapeHtml(v)}</td></tr>`)
         .join('');
-      const logout = o.postLogoutRedirectUri ? '<p><a id="logout" href="/logout">Se déconnecter</a></p>' : '';
+      const logout = o.postLogoutRedirectUri
+        ? `<form method="post" action="/logout"><input type="hidden" name="csrf" value="${escapeHtml(signedIn.csrf)}"><button id="logout" type="submit">Se déconnecter</button></form>`
+        : '';
       return page(res, 200, `<h1>Bonjour ${escapeHtml(signedIn.userinfo.given_name ?? '')}</h1><p id="acr">${escapeHtml(signedIn.claims.acr)}</p><table>${rows}</table>${logout}`);
     }
     if (url.pathname === '/login') {
@@ -113,14 +127,15 @@ export async function startExampleClient(o: ExampleClientOptions): Promise<{ url
       if (LEVELS.indexOf(String(claims.acr)) < LEVELS.indexOf(o.acrValues)) return page(res, 403, '<p>Niveau d’authentification insuffisant.</p>');
       const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
       const sid = randomBytes(32).toString('base64url');
-      sessions.set(sid, { idToken: tokens.id_token, claims: { ...claims }, userinfo: { ...userinfo } });
+      sessions.set(sid, { idToken: tokens.id_token, csrf: randomBytes(32).toString('base64url'), claims: { ...claims }, userinfo: { ...userinfo } });
       return redirect(res, '/', [cookie('rp_session', sid, 3600), cookie('rp_pending', '', 0)]);
     }
-    if (url.pathname === '/logout' && o.postLogoutRedirectUri) {
+    if (logoutPost && o.postLogoutRedirectUri) {
       const sid = cookieOf(req, 'rp_session') ?? '';
       const signedIn = sessions.get(sid);
+      const form = new URLSearchParams(await bodyOf(req));
+      if (!signedIn || form.get('csrf') !== signedIn.csrf) return redirect(res, '/');
       sessions.delete(sid);
-      if (!signedIn) return redirect(res, '/');
       // Ends the citizen's Sésame session too (they confirm on Sésame's page).
       const target = oidc.buildEndSessionUrl(config, { id_token_hint: signedIn.idToken, post_logout_redirect_uri: o.postLogoutRedirectUri, state: oidc.randomState() });
       return redirect(res, target.href, [cookie('rp_session', '', 0)]);

@@ -172,6 +172,19 @@ export async function endSession(tx: Tx, clock: Clock, session: { id: string; ac
   if (rows.length === 1) await audit(tx, clock, { type: 'session.ended', accountId: session.accountId, requestId, payload: { sessionId: session.id, reason } });
 }
 
+/**
+ * Ends the live session a browser's cookie token names, if any (in the caller's transaction:
+ * a new login in that browser replaces it). Nothing happens for an unknown or ended token.
+ */
+export async function endSessionOfToken(tx: Tx, clock: Clock, token: string, reason: SessionEndReason, requestId?: string): Promise<void> {
+  const { rows } = await tx.query<{ id: string; account_id: string }>(
+    `UPDATE sessions SET ended_at = $2, end_reason = $3 WHERE token_hash = $1 AND ended_at IS NULL RETURNING id, account_id`,
+    [tokenHash(token), clock.now(), reason],
+  );
+  const row = rows[0];
+  if (row) await audit(tx, clock, { type: 'session.ended', accountId: row.account_id, requestId, payload: { sessionId: row.id, reason } });
+}
+
 /** Ends every live session of the account but `keep` (the one asking, if any). */
 export async function endOtherSessions(tx: Tx, clock: Clock, accountId: string, keep: string | null, reason: SessionEndReason, requestId?: string): Promise<number> {
   const { rows } = await tx.query(

@@ -6,7 +6,7 @@ import { cachedAccess } from './access-cache.ts';
 import { scopeOfPath } from './access-scope.ts';
 import { AccessClosedError, readAccess, type AccessState } from './access.ts';
 import { maintenanceBody, sendMaintenance } from './maintenance-page.ts';
-import { isOidcAuthorization } from '../oidc/return-to.ts';
+import { isOidcAuthorization, OIDC_OPEN_WHILE_CLOSED } from '../oidc/return-to.ts';
 
 export interface AccessGateOptions {
   db: Database;
@@ -16,11 +16,12 @@ export interface AccessGateOptions {
 }
 
 /**
- * What keeps working while access is closed: probes, metrics, static files, and what only
- * takes access away — logging out, and cancelling a held change of bank details with the
- * mailed code (a diverted payment is exactly what an incident may be about).
+ * What keeps working while access is closed: probes, metrics, static files, the OpenID
+ * provider's public metadata, and what only takes access away — logging out (of Sésame or
+ * from a service), a service revoking its tokens, and cancelling a held change of bank details
+ * with the mailed code (a diverted payment is exactly what an incident may be about).
  */
-const OPEN_EXACT = new Set(['/healthz', '/readyz', '/metrics', ...Object.values(CANCEL_PATHS)]);
+const OPEN_EXACT = new Set(['/healthz', '/readyz', '/metrics', ...Object.values(CANCEL_PATHS), ...OIDC_OPEN_WHILE_CLOSED]);
 const OPEN_PREFIXES = ['/dsfr/', '/assets/'];
 
 const pathOf = (request: FastifyRequest): string => request.url.split('?', 1)[0] ?? '';

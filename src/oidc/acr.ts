@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
+import type { Clock } from '../clock.ts';
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { levelRank, meetsLevel, type Level } from '../auth/levels.ts';
 import type { Session } from '../auth/sessions.ts';
@@ -79,7 +80,7 @@ export function assertedLevel(session: Pick<Session, 'level' | 'amr' | 'sensitiv
  * request marked suspicious gets no SSO (prompt=login semantics: only a login given in this
  * interaction satisfies it, and interactions.ts makes that one fresh and at least eidas2).
  */
-export function loginPolicy(requests: WeakMap<IncomingMessage, FastifyRequest>, suspicious: SuspiciousRule | null = null): interactionPolicy.DefaultPolicy {
+export function loginPolicy(requests: WeakMap<IncomingMessage, FastifyRequest>, clock: Clock, suspicious: SuspiciousRule | null = null): interactionPolicy.DefaultPolicy {
   const policy = interactionPolicy.base();
   const login = policy.get('login');
   if (!login) throw new Error('oidc-provider: no login prompt in the base policy');
@@ -95,13 +96,20 @@ export function loginPolicy(requests: WeakMap<IncomingMessage, FastifyRequest>, 
       isSuspicious(ctx.req.headers, suspicious) && !ctx.oidc.result?.login ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT,
     ),
   );
-  // The provider's session follows ours: logged out of Sésame (or someone else logged in in
-  // this browser) means logged out for the services too, never a silent SSO as the last person.
+  // The provider's session follows ours: logged out of Sésame, someone else logged in in this
+  // browser, a later login of the same account (another authentication, maybe at a lower
+  // level), a step-up, or a cooling-off that started or ended: the provider session no longer
+  // describes our session, so the interaction answers again from ours (silently when nothing
+  // needs the citizen). Never a silent SSO with the level or auth_time of an earlier session.
   login.checks.add(
-    new interactionPolicy.Check('sesame_session', 'the Sésame session ended or belongs to another account', 'login_required', async (ctx) => {
+    new interactionPolicy.Check('sesame_session', 'the Sésame session ended, belongs to another account, or changed', 'login_required', async (ctx) => {
       const request = requests.get(ctx.req);
       const session = request ? await request.session() : null;
-      return session && session.accountId === ctx.oidc.session?.accountId ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+      const op = ctx.oidc.session;
+      if (!session || !op || session.accountId !== op.accountId) return interactionPolicy.Check.REQUEST_PROMPT;
+      const asserted = assertedLevel(session, clock.now());
+      const same = Math.floor(session.authTime.getTime() / 1000) === op.authTime() && asserted.acr === op.acr;
+      return same ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
     }),
   );
   return policy;

@@ -96,10 +96,17 @@ export function consentedGrantLoader(deps: OidcStoreDeps): (ctx: KoaContextWithO
     again.addOIDCScope(record.scopes);
     if (record.claims.length > 0) again.addOIDCClaims(record.claims);
     const grantId = await again.save();
-    await citizen(deps.db, accountId, (tx) =>
+    const { rowCount } = await citizen(deps.db, accountId, (tx) =>
       tx.query(`UPDATE oidc_consents SET grant_id = $3 WHERE account_id = $1 AND client_id = $2 AND grant_id = $4`, [accountId, client.clientId, grantId, record.grantId]),
     );
-    return again;
+    if (rowCount === 1) return again;
+    // Another request re-made the grant first, or the consent was withdrawn meanwhile: ours is
+    // dropped (no grant may live unrecorded: « Retirer l'accès » finds grants by the record),
+    // and the record as it is now decides.
+    await revokeGrant(deps, grantId);
+    const now = await consentOf((fn) => citizen(deps.db, accountId, fn), accountId, client.clientId);
+    const current = now ? await provider.Grant.find(now.grantId) : undefined;
+    return current && current.accountId === accountId && current.clientId === client.clientId ? current : undefined;
   };
 }
 
@@ -134,10 +141,12 @@ export async function listConnectedServices(tx: Tx, accountId: string): Promise<
 }
 
 /**
- * "Retirer l'accès": the grant of the citizen's own record (row-level security: another
- * account's client id reads as none) is revoked with its tokens first, then the record is
- * deleted with its audit event. Should the deletion fail, the citizen sees an error and tries
- * again; the tokens are already gone. False when this account has no such consent.
+ * "Retirer l'accès": the citizen's own record (row-level security: another account's client id
+ * reads as none) is deleted with its audit event first, then its grant is revoked with every
+ * code and token. In that order, a sign-in running meanwhile cannot leave a grant behind: it
+ * finds no record, or finds its own re-made grant refused (consentedGrantLoader). Should the
+ * revocation fail, the citizen sees an error; the grant is unrecorded, so no sign-in reuses it,
+ * and its tokens die with it when it expires. False when this account has no such consent.
  */
 export async function withdrawConsent(
   deps: OidcStoreDeps,
@@ -145,16 +154,13 @@ export async function withdrawConsent(
   inCitizen: InCitizen = (fn) => citizen(deps.db, input.accountId, fn),
 ): Promise<boolean> {
   if (!isClientId(input.clientId)) return false;
-  const record = await consentOf(inCitizen, input.accountId, input.clientId);
-  if (!record) return false;
-  await revokeGrant(deps, record.grantId);
   const deleted = await inCitizen(async (tx) => {
     const { rows } = await tx.query<{ grant_id: string }>(`DELETE FROM oidc_consents WHERE account_id = $1 AND client_id = $2 RETURNING grant_id`, [input.accountId, input.clientId]);
     const row = rows[0];
     if (row) await audit(tx, deps.clock, { type: 'oidc.consent-revoked', accountId: input.accountId, requestId: input.requestId, payload: { clientId: input.clientId, via: 'account' } });
     return row?.grant_id ?? null;
   });
-  // A consent given again in another tab meanwhile: its grant goes too.
-  if (deleted !== null && deleted !== record.grantId) await revokeGrant(deps, deleted);
-  return deleted !== null;
+  if (deleted === null) return false;
+  await revokeGrant(deps, deleted);
+  return true;
 }

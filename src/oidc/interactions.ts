@@ -3,9 +3,6 @@ import type Provider from 'oidc-provider';
 import type { AuthDeps } from '../auth/auth-deps.ts';
 import { levelRank, meetsLevel, type Level } from '../auth/levels.ts';
 import { startSessionFlow } from '../auth/sensitive.ts';
-import { clearSessionCookie, forgetSession } from '../auth/session-plugin.ts';
-import { endSession } from '../auth/sessions.ts';
-import { citizen } from '../db/contexts.ts';
 import { sendError } from '../web/errors.ts';
 import { csrfField } from '../web/csrf.ts';
 import { narrow } from '../web/forms.ts';
@@ -88,10 +85,8 @@ export async function interactionRoutes(app: FastifyInstance, o: { provider: Pro
       const fresh = authTime >= freshSince(interaction, suspicious);
       if (!fresh && !meetsLevel(needed, 'eidas2')) {
         // The step-up asks for a strong method; an eidas1 request that must re-authenticate
-        // goes through the login again (password and mailed code), as a new session.
-        await citizen(auth.db, session.accountId, (tx) => endSession(tx, auth.clock, session, 'logout', request.id));
-        forgetSession(request);
-        clearSessionCookie(reply);
+        // goes through the login again (password and mailed code). The session lives on until
+        // that login succeeds and replaces it (finish.ts): a link cannot log anyone out.
         rememberOidcReturn(reply, uid);
         return reply.redirect(OIDC_LOGIN_PATH, 303);
       }
@@ -101,6 +96,23 @@ export async function interactionRoutes(app: FastifyInstance, o: { provider: Pro
         const reason = !fresh && meetsLevel(asserted.acr, needed) ? 'stale' : asserted.coolingOff ? 'cooling-off' : 'level';
         const flowId = await startSessionFlow(auth, request, reply, session, { kind: 'step-up', returnTo: interactionReturnPath(uid), reason, keep: false });
         return reply.redirect(`/step-up/${flowId}`, 303);
+      }
+      // The browser's provider session is someone else's (they logged out of Sésame, another
+      // person logged in): it ends here. Left alone, the library would answer with its own
+      // self-submitting logout form (inline script, no way through without JavaScript).
+      const previous = interaction.session;
+      if (previous?.accountId && previous.accountId !== session.accountId && previous.uid) {
+        // Emptied rather than destroyed: the resume checks that the browser's session is still
+        // the one the interaction began with (same uid).
+        // The interaction remembers whose session it began in, and refuses a changed principal.
+        const now = Math.floor(Date.now() / 1000);
+        const stale = await provider.Session.findByUid(previous.uid);
+        if (stale?.exp) {
+          Object.assign(stale, { accountId: undefined, loginTs: undefined, acr: undefined, amr: undefined, authorizations: {}, transient: undefined });
+          await stale.save(Math.max(1, stale.exp - now));
+        }
+        Reflect.deleteProperty(previous, 'accountId'); // typed as always present; the library reads it as optional
+        await interaction.save(Math.max(1, interaction.exp - now));
       }
       const login = { accountId: session.accountId, acr: asserted.acr, amr: asserted.amr, ts: Math.floor(session.authTime.getTime() / 1000), remember: false };
       return finish(request, reply, { login }, false);

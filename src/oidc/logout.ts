@@ -117,7 +117,10 @@ export function installLogout(provider: Provider, o: { requests: Requests; auth:
     if (oidc?.route === 'end_session_confirm' && ctx.status === 303 && oidc.params?.logout && oidc.session?.accountId) {
       const request = requests.get(ctx.req);
       const session = request ? await request.session() : null;
-      if (!request || !session) return;
+      // Only the Sésame session of the account the provider session was: the library also posts
+      // here by itself when a browser's provider session and a new login disagree (another
+      // person logged in), and that must not end the newcomer's session.
+      if (!request || !session || session.accountId !== oidc.session.accountId) return;
       await citizen(auth.db, session.accountId, (tx) => endSession(tx, auth.clock, session, 'logout', request.id));
       forgetSession(request);
       // As clearSessionCookie (the Fastify reply is hijacked: the header goes on the provider's response).

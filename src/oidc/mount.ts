@@ -93,7 +93,7 @@ export async function oidcProvider(app: FastifyInstance, o: OidcMountOptions): P
     cookieKeys: [cookieKey],
     configuration: {
       routes: OIDC_ROUTES,
-      interactions: { url: (_ctx, interaction) => `${OIDC_PREFIX}/interaction/${interaction.uid}`, policy: loginPolicy(requests, o.suspicious ?? null) },
+      interactions: { url: (_ctx, interaction) => `${OIDC_PREFIX}/interaction/${interaction.uid}`, policy: loginPolicy(requests, auth.clock, o.suspicious ?? null) },
       findAccount: findAccountIn(auth),
       claims: providerClaims(),
       subjectTypes: ['pairwise'],

@@ -12,6 +12,21 @@ export const OIDC_AUTHORIZATION = `${OIDC_PREFIX}/auth`;
 export const isOidcAuthorization = (path: string): boolean => path === OIDC_AUTHORIZATION || path.startsWith(`${OIDC_AUTHORIZATION}/`);
 
 /**
+ * The provider's paths that stay open while citizen access is closed: public metadata (services
+ * keep starting and validating what was issued before) and what only takes access away (a
+ * service revoking tokens, a citizen signing out). The token and userinfo endpoints close:
+ * they hand out citizen data. Kept in step with mount.ts's OIDC_ROUTES (tested).
+ */
+export const OIDC_OPEN_WHILE_CLOSED: readonly string[] = [
+  '/.well-known/openid-configuration',
+  `${OIDC_PREFIX}/jwks`,
+  `${OIDC_PREFIX}/token/revocation`,
+  `${OIDC_PREFIX}/session/end`,
+  `${OIDC_PREFIX}/session/end/confirm`,
+  `${OIDC_PREFIX}/session/end/success`,
+];
+
+/**
  * The way back from our login pages to the provider's interaction. The cookie holds only the
  * interaction's id (an opaque random value, checked for its shape); the path is built here,
  * never taken from a request, so this is no open redirect. The interaction itself still needs

@@ -59,7 +59,10 @@ for (const backend of backends()) {
       assert.match(home, new RegExp(`<td id="claim-email">${c.email.replace(/[.+]/g, '\\$&')}</td>`));
 
       // Logging out of the service: Sésame's confirmation page, then back to the service, signed out of both.
-      const out = await service.get('/logout');
+      assert.equal((await service.get('/logout')).status, 404, 'no logout by a link');
+      assert.equal((await service.request('/logout', { method: 'POST', body: 'csrf=forged', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).headers.get('location'), '/', 'nor by a forged form');
+      const csrf = /<input type="hidden" name="csrf" value="([^"]+)">/.exec(home)?.[1] ?? '';
+      const out = await service.request('/logout', { method: 'POST', body: new URLSearchParams({ csrf }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       assert.equal(out.status, 303);
       const endSession = new URL(out.headers.get('location') ?? '');
       assert.equal(`${endSession.origin}${endSession.pathname}`, `${base}/oidc/session/end`);

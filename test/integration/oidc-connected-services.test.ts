@@ -6,7 +6,7 @@ import { revokeGrant } from '../../src/oidc/connected-services.ts';
 import type { TestApp } from '../support/app.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
 import { citizenWithPassword, type Citizen } from '../support/login.ts';
-import { authorize, HttpBrowser, listeningApp, relyingParty, type RelyingParty } from '../support/oidc-rp.ts';
+import { authorize, HttpBrowser, listeningApp, logInThroughPages, relyingParty, type RelyingParty } from '../support/oidc-rp.ts';
 
 interface AuditRow extends Record<string, unknown> {
   type: string;
@@ -143,6 +143,32 @@ for (const backend of backends()) {
       // A scope the record does not hold is asked for.
       const more = await authorize(other, t, tax, c, { scope: 'openid' });
       assert.equal(more.consentPages.length, 1);
+    });
+
+    test('sign-ins racing to re-make an ended grant leave no unrecorded grant: one withdrawal ends every token they got', async () => {
+      // Four signed-in browsers (one after the other: the mailed codes are read from one outbox).
+      const browsers = [new HttpBrowser(base), new HttpBrowser(base), new HttpBrowser(base), new HttpBrowser(base)];
+      for (const b of browsers) await logInThroughPages(b, t, c);
+      const row = (await consentRows(t, c.accountId)).find((r) => r.client_id === training.clientId);
+      assert.ok(row);
+      await revokeGrant({ db: t.deps.db, ring: t.deps.ring, clock: t.clock }, row.grant_id);
+      // At once, each re-making the ended grant from the record.
+      const raced = await Promise.all(browsers.map((b) => signIn(b, training, 'openid identite_pivot email')));
+      assert.deepEqual(raced.map((r) => r.consentPages), [0, 0, 0, 0]);
+      const recorded = (await consentRows(t, c.accountId)).find((r) => r.client_id === training.clientId);
+      assert.ok(recorded && recorded.grant_id !== row.grant_id, 'the record names a new grant');
+      const live = await Promise.all(raced.map((r) => userinfoStatus(base, r.tokens.access_token)));
+      // Tokens of a losing re-made grant died with it at once, or are of the recorded grant.
+      assert.ok(live.includes(200), `some token lives: ${live.join(' ')}`);
+      const other = new HttpBrowser(base);
+      await logInThroughPages(other, t, c);
+      await other.get('/account/security');
+      assert.equal((await other.post(`/account/security/connected-services/${training.clientId}/revoke`, {})).status, 303);
+      assert.deepEqual(await Promise.all(raced.map((r) => userinfoStatus(base, r.tokens.access_token))), [401, 401, 401, 401], 'no token survives the withdrawal');
+      // Consent given again for the next tests.
+      const back = await signIn(browser, training, 'openid identite_pivot email');
+      assert.equal(back.consentPages, 1);
+      accessToken = back.tokens.access_token;
     });
 
     test('“Retirer l’accès”: the access token stops working at once, the service is no longer listed, the next sign-in asks consent again', async () => {

@@ -142,6 +142,14 @@ for (const backend of backends()) {
         assert.match(body, /<input type="hidden" name="state" value="st-1">/);
         assert.match(page.headers.get('content-security-policy') ?? '', /form-action 'self' http:\/\/localhost:4001/);
         assert.match(page.headers.get('cache-control') ?? '', /no-store/);
+        // Public metadata and what only takes access away stay open; what hands out citizen data closes.
+        assert.equal((await fetch(`${base}/.well-known/openid-configuration`)).status, 200);
+        assert.equal((await fetch(`${base}/oidc/jwks`)).status, 200);
+        const revoke = await fetch(`${base}/oidc/token/revocation`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=unknown' });
+        assert.notEqual(revoke.status, 503, 'a service may still revoke its tokens');
+        assert.equal((await fetch(`${base}/oidc/session/end`)).status !== 503, true, 'a citizen may still sign out');
+        assert.equal((await fetch(`${base}/oidc/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })).status, 503);
+        assert.equal((await fetch(`${base}/oidc/me`)).status, 503);
         const evil = new URL(url);
         evil.searchParams.set('redirect_uri', 'https://evil.example/callback');
         const refused = await b().get(evil.href);

@@ -54,7 +54,28 @@ for (const backend of backends()) {
       const again = await exchange(await authorize(b, t, rp, c, { scope: 'openid', params: { prompt: 'login' } }));
       assert.ok((again.auth_time ?? 0) > (first.auth_time ?? 0), 'authenticated again');
       assert.notEqual(session(b), before, 'a new session');
+      const stale = new HttpBrowser(base);
+      stale.jar.set('__Host-sesame-session', before);
+      assert.equal((await stale.get('/account')).status, 303, 'the old session ended with the new login');
       assert.equal(again.sub, first.sub);
+    });
+
+    test('a link asking prompt=login logs nobody out: the old session lives until the new login replaces it', async () => {
+      t.clock.set(new Date());
+      const b = new HttpBrowser(base);
+      await exchange(await authorize(b, t, rp, c, { scope: 'openid' }));
+      const before = session(b);
+      // Past the login's second on the provider's clock (each page login advances ours a second).
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      t.clock.set(new Date());
+      const stopped = await authorize(b, t, rp, c, { scope: 'openid', params: { prompt: 'login' }, stopAt: /^\/login$/ });
+      assert.equal(stopped.end.pathname, '/login');
+      assert.equal(stopped.end.search, '?service=1');
+      assert.equal(session(b), before);
+      assert.equal((await b.get('/account')).status, 200, 'still signed in');
+      // The login page is shown although signed in, and the new login ends the old session.
+      await b.get('/login?service=1');
+      assert.match(b.lastPage, /name="nir"/);
     });
 
     test('max_age: within it, SSO; beyond it, a new login that openid-client accepts', async () => {

@@ -67,6 +67,38 @@ for (const backend of backends()) {
       assert.deepEqual([...((claims?.amr as string[] | undefined) ?? [])].sort(), ['mfa', 'otp', 'pwd']);
     });
 
+    test("a later eidas1 login in the same browser never inherits an earlier session's eidas2 at the services", async () => {
+      // An eidas2 sign-in to a service (password + app), then a logout of Sésame; whoever logs in
+      // next in this browser with password + mailed code is eidas1, whatever the provider's own
+      // session cookie remembers.
+      t.clock.set(new Date(Date.now() - 24 * 3600 * 1000 - 120_000));
+      const { c: strong, secret } = await citizenWithApp(t);
+      const b = new HttpBrowser(base);
+      await follow(b, t, rp, strong, await logInThroughPages(b, t, strong), /^\/account/);
+      const asked = await authorize(b, t, rp, strong, { scope: 'openid', params: { acr_values: 'eidas2' }, stopAt: /^\/step-up\// });
+      const stepUp = asked.end.pathname;
+      await b.get(stepUp);
+      await b.post(stepUp, { method: 'password', password: strong.password });
+      await b.get(`${stepUp}/totp`);
+      const done = await b.post(`${stepUp}/totp`, { method: 'totp', code: appCode(secret, t.clock) });
+      const back = await follow(b, t, rp, strong, done);
+      const tokens = await oidc.authorizationCodeGrant(rp.config, back.end, { pkceCodeVerifier: asked.verifier, expectedState: asked.state, expectedNonce: asked.nonce });
+      assert.equal(tokens.claims()?.acr, 'eidas2');
+      // Logged out of Sésame (the provider's session cookie stays), then an eidas1 login.
+      await b.get('/account');
+      assert.equal((await b.post('/logout', {})).status, 303);
+      await follow(b, t, rp, strong, await logInThroughPages(b, t, strong), /^\/account/);
+      const silent = await authorize(b, t, rp, strong, { scope: 'openid', params: { acr_values: 'eidas2', prompt: 'none' } });
+      assert.equal(silent.end.searchParams.get('code'), null, 'no eidas2 code from the old provider session');
+      assert.equal(silent.end.searchParams.get('error'), 'login_required');
+      const again = await authorize(b, t, rp, strong, { scope: 'openid', params: { acr_values: 'eidas2' }, stopAt: /^\/step-up\// });
+      assert.match(again.end.pathname, /^\/step-up\//, 'a step-up, as for any eidas1 session');
+      const plain = await authorize(b, t, rp, strong, { scope: 'openid' });
+      const claims = (await oidc.authorizationCodeGrant(rp.config, plain.end, { pkceCodeVerifier: plain.verifier, expectedState: plain.state, expectedNonce: plain.nonce })).claims();
+      assert.equal(claims?.acr, 'eidas1');
+      assert.deepEqual([...((claims?.amr as string[] | undefined) ?? [])].sort(), ['mail', 'pwd']);
+    });
+
     test('acr_values=eidas2 and prompt=none: an error to the service, never an eidas1 code', async () => {
       const attempt = await authorize(browser, t, rp, c, { scope: 'openid', params: { acr_values: 'eidas2', prompt: 'none' } });
       assert.equal(attempt.end.searchParams.get('code'), null);

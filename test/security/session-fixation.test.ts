@@ -45,7 +45,7 @@ describe('a session cookie planted before login', () => {
     assert.equal((await sessionWithHash(after))?.account_id, victim.accountId);
   });
 
-  test('the attacker’s own live session planted in the victim’s browser: the victim’s login replaces it, the attacker’s token stays the attacker’s', async () => {
+  test('the attacker’s own live session planted in the victim’s browser: the victim’s login replaces and ends it, the planted token never becomes the victim’s', async () => {
     const attacker = await citizenWithPassword(t, { identity: { givenNames: 'Mallory', familyName: 'Attaquant' } });
     const victim = await citizenWithPassword(t, { identity: { givenNames: 'Alice', familyName: 'Victime' } });
     const attackerBrowser = new Browser(t);
@@ -71,7 +71,10 @@ describe('a session cookie planted before login', () => {
     assert.notEqual(fresh, planted, 'a new token for the victim');
     assert.equal(await whoIs(b), 'Alice Victime');
     assert.equal((await sessionWithHash(planted))?.account_id, attacker.accountId, 'the planted token never became the victim’s');
-    assert.equal(await whoIs(attackerBrowser), 'Mallory Attaquant', 'the attacker still only sees their own account');
+    // A login ends the session the browser held before (finish.ts): the planted one is over,
+    // and never showed anything of the victim's.
+    assert.notEqual((await sessionWithHash(planted))?.ended_at ?? null, null, 'the planted session ended');
+    assert.equal((await attackerBrowser.get('/account')).statusCode, 303);
   });
 
   test('a token planted between the password and the code steps does not survive into the session', async () => {

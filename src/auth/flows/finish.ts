@@ -11,8 +11,8 @@ import { useAuthenticator } from '../authenticators.ts';
 import { isKnownBrowser, rememberBrowser } from '../known-browsers.ts';
 import { levelOf, meetsLevel } from '../levels.ts';
 import type { MethodId } from '../methods/method.ts';
-import { setSessionCookie } from '../session-plugin.ts';
-import { raiseSession, recordEmailCode, startSession } from '../sessions.ts';
+import { SESSION_COOKIE, setSessionCookie } from '../session-plugin.ts';
+import { endSessionOfToken, raiseSession, recordEmailCode, startSession } from '../sessions.ts';
 import { advanceFlow, endFlow, keptFormOf, withMethod, type Flow } from './flow.ts';
 import { sendKeptForm } from './kept-form.ts';
 import { assertAccessOpen } from '../../incident/access.ts';
@@ -96,6 +96,10 @@ export async function finishMethod(
     client: { ip: o.client.ip, userAgent: o.client.userAgent },
     requestId: request.id,
   });
+  // A login in a browser that still had a session (a service asked for a fresh
+  // authentication): the new session replaces the old one, whoever's it was.
+  const previous = request.cookies[SESSION_COOKIE];
+  if (previous) await endSessionOfToken(tx, clock, previous, 'logout', request.id);
   if (!isKnownBrowser(request, deps.ring.macKey, accountId)) {
     await queueMail(tx, deps, {
       accountId,

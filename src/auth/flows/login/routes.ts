@@ -20,7 +20,7 @@ import { passwordStep } from './password-step.ts';
 import { FIRST_STEPS, offeredSecondSteps } from '../method-registry.ts';
 import { html } from '../../../web/html.ts';
 import { isLoginNotice, loginFailed, loginForm, otherMethods } from './views.ts';
-import { forgetOidcReturnUnlessFromService } from '../../../oidc/return-to.ts';
+import { forgetOidcReturnUnlessFromService, pendingServiceCancelPath } from '../../../oidc/return-to.ts';
 
 const flowPath = (id: string): string => `/login/${id}`;
 
@@ -45,7 +45,9 @@ export async function loginRoutes(app: FastifyInstance, deps: AuthDeps): Promise
   app.get('/login', async (request, reply) => {
     // A login begun here, not from a service's sign-in, never ends at that service.
     forgetOidcReturnUnlessFromService(request, reply);
-    if (await request.session()) return reply.redirect('/account', 303);
+    // Signed in already: the account, unless a service's sign-in asks for a new authentication
+    // (prompt=login, max_age: interactions.ts); the new session then replaces this one.
+    if ((await request.session()) && !pendingServiceCancelPath(request)) return reply.redirect('/account', 303);
     const locale = localeOf(request);
     const done = (request.query as Record<string, unknown>).done;
     const form = loginForm({ request, reply, locale, notice: isLoginNotice(done) ? done : undefined });
