@@ -26,6 +26,8 @@ import { createPostgresDatabase } from '../test/support/databases.ts';
 import { completeLogin } from './login-client.ts';
 import { BENCH_PASSWORD, benchNir } from './login-server.ts';
 import { importBenchmark } from './import.ts';
+import { oidcFigures, type OidcFigure, type OidcFigures } from './oidc.ts';
+import type { OidcBenchServer } from './oidc-client.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = 2;
@@ -229,8 +231,9 @@ const wanted = (name: string): boolean => !only || only.includes(name);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${hasTaskset ? 'servers on core 0, load on core 1' : 'unpinned (no taskset)'}`;
 console.log(`Sésame benchmarks — ${machine}; ${SECONDS} s per figure\n`);
 
-const argon = await argon2Baseline();
-figures.push({ scenario: 'argon2id hashes (m=19 MiB, t=2, p=1), 2 at a time', value: argon, unit: '/s', baseline: '—', baselineValue: argon });
+// The Argon2id loop is the baseline of the accounts and login scenarios only.
+const argon = wanted('accounts') || wanted('login') ? await argon2Baseline() : 0;
+if (argon) figures.push({ scenario: 'argon2id hashes (m=19 MiB, t=2, p=1), 2 at a time', value: argon, unit: '/s', baseline: '—', baselineValue: argon });
 
 for (const [name, url] of wanted('accounts') ? ([['PGlite', undefined], ['PostgreSQL', process.env.DATABASE_URL ? 'pg' : null]] as const) : []) {
   if (url === null) {
@@ -305,6 +308,95 @@ if (wanted('home')) {
     baselineValue: bareHome.rps,
     extra: `p50 ${home.p50} ms, p99 ${home.p99} ms (baseline p50 ${bareHome.p50} ms, p99 ${bareHome.p99} ms)`,
   });
+}
+
+/** An OIDC bench server (bench/oidc-serve.ts) on core 0; its first line says where it listens and its clients. */
+async function serveOidc(kind: 'sesame' | 'bare', databaseUrl?: string): Promise<{ server: OidcBenchServer; pid: number | undefined; stop(): Promise<void> }> {
+  const args = ['bench/oidc-serve.ts', kind, ...(databaseUrl ? [databaseUrl] : [])];
+  const child = hasTaskset ? spawn('taskset', ['-c', '0', process.execPath, ...args], { env: { ...process.env, UV_THREADPOOL_SIZE: '1' } }) : spawn(process.execPath, args);
+  child.stderr.pipe(process.stderr);
+  let out = '';
+  while (!out.includes('\n')) {
+    const [chunk] = (await Promise.race([once(child.stdout, 'data'), once(child, 'exit').then(() => [null])])) as [Buffer | null];
+    if (!chunk) throw new Error(`oidc bench server (${kind}) exited before listening`);
+    out += chunk.toString();
+  }
+  return {
+    server: JSON.parse(out.slice(0, out.indexOf('\n'))) as OidcBenchServer,
+    pid: child.pid,
+    async stop() {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+const OIDC_CODES = Number(process.env.BENCH_OIDC_CODES ?? 3000);
+const OIDC_CONNECTIONS = Number(process.env.BENCH_OIDC_CONNECTIONS ?? 10);
+
+/** The bare provider, then ours on PostgreSQL, then the bare one again: ours is compared to the mean of the two. */
+async function oidcScenario(databaseUrl: string): Promise<{ ours: OidcFigures; bare: OidcFigures[] }> {
+  const options = { seconds: SECONDS, codes: OIDC_CODES, connections: OIDC_CONNECTIONS };
+  const bareRun = async (): Promise<OidcFigures> => {
+    const s = await serveOidc('bare');
+    try {
+      return await oidcFigures(s.server, { ...options, cpu: () => ({ server: cpuMs(s.pid), database: 0 }) });
+    } finally {
+      await s.stop();
+    }
+  };
+  const bare = [await bareRun()];
+  const releasePostgres = pinPostgresServer(databaseUrl);
+  process.once('exit', releasePostgres);
+  let ours: OidcFigures;
+  const s = await serveOidc('sesame', databaseUrl);
+  const backends = await pinBackends(databaseUrl);
+  try {
+    ours = await oidcFigures(s.server, { ...options, cpu: () => ({ server: cpuMs(s.pid), database: backends.cpu() }) });
+  } finally {
+    await backends.stop();
+    await s.stop();
+    releasePostgres();
+  }
+  bare.push(await bareRun());
+  return { ours, bare };
+}
+
+if (wanted('oidc')) {
+  const url = process.env.DATABASE_URL;
+  if (!url) console.log('oidc on PostgreSQL: skipped (DATABASE_URL not set)');
+  else {
+    const created = await createPostgresDatabase();
+    try {
+      const { ours, bare } = await oidcScenario(created.url);
+      const mean = (pick: (f: OidcFigures) => OidcFigure): number => bare.reduce((sum, f) => sum + pick(f).rate, 0) / bare.length;
+      const cpu = (f: OidcFigure): string =>
+        `${f.serverCpu === null ? '' : `server CPU ${f.serverCpu.toFixed(2)} ms`}${f.databaseCpu === null ? '' : `, PostgreSQL ${f.databaseCpu.toFixed(2)} ms`} per request`;
+      const describe = (pick: (f: OidcFigures) => OidcFigure): string => {
+        const f = pick(ours);
+        const b = bare.map(pick);
+        // On a loaded machine the rates follow its other load; the servers' CPU per request is steadier.
+        const bareCpu = b.reduce((sum, x) => sum + (x.serverCpu ?? 0), 0) / b.length;
+        const cpuRatio = f.serverCpu ? ` (bare/ours server CPU per request: ${((bareCpu / f.serverCpu) * 100).toFixed(0)}%)` : '';
+        return `p50 ${f.p50} ms, p99 ${f.p99} ms; ${cpu(f)}${f.failed ? `; ${f.failed} FAILED: ${f.failures}` : ''}; bare runs ${b.map((x) => x.rate.toFixed(0)).join(' and ')}/s, server CPU ${b.map((x) => (x.serverCpu ?? 0).toFixed(2)).join(' and ')} ms${cpuRatio}${b.some((x) => x.failed) ? `; bare FAILURES: ${b.map((x) => x.failures).join(' / ')}` : ''}`;
+      };
+      const bareName = 'bare oidc-provider, memory adapter, before and after';
+      figures.push(
+        { scenario: 'OIDC client-credentials grant (client_secret_basic) on PostgreSQL', value: ours.clientCredentials.rate, unit: '/s', baseline: bareName, baselineValue: mean((f) => f.clientCredentials), extra: describe((f) => f.clientCredentials) },
+        {
+          scenario: `OIDC authorization-code exchange (PKCE S256, ES256 ID token; ${ours.codeExchange.prepared} codes prepared beforehand at ${ours.codeExchange.prepareRate.toFixed(0)}/s) on PostgreSQL`,
+          value: ours.codeExchange.rate,
+          unit: '/s',
+          baseline: bareName,
+          baselineValue: mean((f) => f.codeExchange),
+          extra: describe((f) => f.codeExchange),
+        },
+        { scenario: 'OIDC userinfo (bearer token, identite_pivot + email) on PostgreSQL', value: ours.userinfo.rate, unit: '/s', baseline: bareName, baselineValue: mean((f) => f.userinfo), extra: describe((f) => f.userinfo) },
+      );
+    } finally {
+      await created.drop();
+    }
+  }
 }
 
 const rows = figures.map((f) => {

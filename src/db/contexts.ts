@@ -26,7 +26,13 @@ async function run<T>(db: Database, context: Context, role: string, fn: (tx: Tx)
   const setup = `SET LOCAL ROLE ${role}; SELECT set_config('sesame.account_id', '${accountId}', true), set_config('application_name', '${name}', true)`;
   return db.transaction(async (q) => {
     const tasks: (() => void)[] = [];
-    const result = await fn({ context, query: (sql, params) => q.query(sql, params), send: (sql, params) => q.send(sql, params), beforeCommit: (task) => void tasks.push(task) });
+    const result = await fn({
+      context,
+      query: (sql, params) => q.query(sql, params),
+      send: (sql, params) => q.send(sql, params),
+      notify: (channel, payload) => (q.notify ? q.notify(channel, payload) : q.send(`SELECT pg_notify($1, $2)`, [channel, payload])),
+      beforeCommit: (task) => void tasks.push(task),
+    });
     for (const task of tasks) task();
     return result;
   }, { trusted: setup });

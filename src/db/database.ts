@@ -22,6 +22,13 @@ export interface Queryable {
  */
 export interface Transaction extends Queryable {
   send(sql: string, params?: readonly unknown[]): void;
+  /**
+   * pg_notify in this transaction: other processes' listeners get it at its commit, and this
+   * Database's own listeners get it at once after the commit, before the transaction's promise
+   * resolves (so that this process never serves what it has just changed from a cache).
+   * Optional on wrappers that never notify (a citizen request's gate).
+   */
+  notify?(channel: string, payload: string): void;
 }
 
 export interface Database {
@@ -30,8 +37,36 @@ export interface Database {
   transaction<T>(fn: (tx: Transaction) => Promise<T>, setup?: TrustedSql): Promise<T>;
   /** A statement outside any context (runs as the unprivileged role). For health checks. */
   query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /**
+   * LISTEN on a channel, on a connection of its own (PostgreSQL) or in process (PGlite):
+   * `onMessage` gets each notification's payload. `onState(true)` once listening, `onState(false)`
+   * when the connection is lost (notifications sent meanwhile are lost too); it reconnects by
+   * itself. A cache that relies on notifications must not serve while it is not listening.
+   * Stopped by the returned function or by close().
+   */
+  listen(channel: string, handlers: ListenHandlers): () => Promise<void>;
+  /**
+   * PostgreSQL only, and a deliberate exception to "no context, no data", for the token and
+   * userinfo hot path of the OpenID Connect provider: single statements in autocommit on a few
+   * connections that start as sesame_system (a startup option, like the locked role of the
+   * pool), without the BEGIN / SET LOCAL ROLE / set_config / COMMIT around each of them. Never
+   * broader than the system context; only src/oidc/adapter.ts may use it (checked by
+   * test/integration/oidc-one-trip.test.ts). Absent on PGlite (no round trips to save).
+   */
+  readonly oidcSystemStatements?: Queryable;
   close(): Promise<void>;
 }
+
+export interface ListenHandlers {
+  onMessage(payload: string): void;
+  onState(listening: boolean): void;
+}
+
+/** Channel names we LISTEN on: an identifier, inlined (LISTEN takes no parameter). */
+export const CHANNEL = /^[a-z][a-z0-9_]{0,62}$/;
+
+/** The role of the system context (contexts.ts) and of oidcSystemStatements' connections. */
+export const SYSTEM_ROLE = 'sesame_system';
 
 /**
  * The role every connection falls back to. It owns nothing and is granted nothing, so a

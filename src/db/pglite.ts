@@ -1,6 +1,6 @@
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { LOCKED_ROLE, type Database, type OwnerAccess, type Queryable, type Row, type QueryResult } from './database.ts';
+import { CHANNEL, LOCKED_ROLE, type Database, type ListenHandlers, type OwnerAccess, type Queryable, type Row, type QueryResult } from './database.ts';
 
 function wrap(q: Pick<PGlite, 'query'>): Queryable {
   return {
@@ -63,11 +63,14 @@ export async function openPglite(dataDir: string | undefined): Promise<Database 
     }
   };
   await lock();
+  const stops = new Set<() => Promise<void>>();
+  const local = new Map<string, Set<ListenHandlers>>();
   return {
     kind: 'pglite',
-    transaction: (fn, setup) => {
+    transaction: async (fn, setup) => {
       if (!locked) throw new Error('database is not migrated: run `sesame migrate`');
-      return pg.transaction(async (tx) => {
+      const notified: [string, string][] = [];
+      const result = await pg.transaction(async (tx) => {
         if (setup) await tx.exec(setup.trusted);
         // In process there is no round trip to save: send() only keeps the order and the first failure.
         let chain: Promise<unknown> = Promise.resolve();
@@ -87,15 +90,47 @@ export async function openPglite(dataDir: string | undefined): Promise<Database 
             return res;
           },
           send: (sql, params) => void inOrder(() => q.query(sql, params)).catch(() => undefined),
+          notify: (channel, payload) => {
+            if (!CHANNEL.test(channel)) throw new TypeError('invalid channel name');
+            void inOrder(() => q.query(`SELECT pg_notify($1, $2)`, [channel, payload])).catch(() => undefined);
+            notified.push([channel, payload]);
+          },
         });
         await chain;
         if (failed !== undefined) throw failed;
         return result;
       });
+      // Committed: this process's listeners know at once (PGlite's own delivery may come later).
+      for (const [channel, payload] of notified) for (const h of local.get(channel) ?? []) h.onMessage(payload);
+      return result;
     },
     query: (sql, params) => {
       if (!locked) throw new Error('database is not migrated: run `sesame migrate`');
       return wrap(pg).query(sql, params);
+    },
+    // In process: notifications of this process's own transactions (PGlite has no other
+    // process), delivered after their commit. Listening from the moment LISTEN has run.
+    listen(channel, h) {
+      if (!CHANNEL.test(channel)) throw new TypeError('invalid channel name');
+      let stopped = false;
+      let set = local.get(channel);
+      if (!set) local.set(channel, (set = new Set()));
+      set.add(h);
+      const unlisten = pg.listen(channel, (payload) => {
+        if (!stopped) h.onMessage(payload);
+      });
+      void unlisten.then(() => {
+        if (!stopped) h.onState(true);
+      }, () => undefined);
+      const stop = async (): Promise<void> => {
+        if (stopped) return;
+        stopped = true;
+        stops.delete(stop);
+        set.delete(h);
+        if (!pg.closed) await (await unlisten.catch(() => null))?.().catch(() => undefined);
+      };
+      stops.add(stop);
+      return stop;
     },
     async runAsOwner(fn) {
       // Same single connection: step out of the locked role for the duration, then back.
@@ -108,6 +143,7 @@ export async function openPglite(dataDir: string | undefined): Promise<Database 
       }
     },
     async close() {
+      await Promise.all([...stops].map((stop) => stop()));
       await pg.close();
       await unlock();
     },

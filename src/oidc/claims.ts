@@ -4,6 +4,7 @@ import type { KeyRing } from '../crypto/keyring.ts';
 import { hmac } from '../crypto/mac.ts';
 import { citizen } from '../db/contexts.ts';
 import type { Database } from '../db/database.ts';
+import { oneTrip } from './adapter.ts';
 
 /**
  * FranceConnect's scopes and the claims each one releases. The provider drops every claim of
@@ -101,7 +102,8 @@ export function accountClaims(sub: string, account: SesameAccount): { sub: strin
 export function findAccountIn(deps: { db: Database; ring: KeyRing }): NonNullable<Configuration['findAccount']> {
   return async (_ctx, sub): Promise<Account | undefined> => {
     if (!/^[0-9a-f-]{36}$/.test(sub)) return undefined;
-    const account = await citizen(deps.db, sub, (tx) => readAccount(tx, deps.ring, sub));
+    // One round trip: the citizen context, the account and its key, and the COMMIT leave together.
+    const account = await oneTrip(deps.db, (f) => citizen(deps.db, sub, f), (tx) => readAccount(tx, deps.ring, sub));
     if (!account || account.status !== 'active') return undefined;
     return {
       accountId: sub,

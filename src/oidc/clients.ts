@@ -94,6 +94,15 @@ export function newClientId(): string {
   }
 }
 
+/**
+ * The channel on which every change of a client is announced, its client id as the payload
+ * (a trigger does it too, migration 029, for changes made outside this module): each server's
+ * client cache (client-adapter.ts) evicts that client. Through tx.notify, the cache of this
+ * process is also told at once after the commit, before the command returns.
+ */
+export const CLIENTS_CHANNEL = 'sesame_oidc_clients';
+const changed = (tx: Tx, clientId: string): void => (tx.notify ? tx.notify(CLIENTS_CHANNEL, clientId) : tx.send(`SELECT pg_notify($1, $2)`, [CLIENTS_CHANNEL, clientId]));
+
 /** Creates a client; the secret (none for private_key_jwt and public clients) is returned once and kept only as a MAC. */
 export async function createClient(tx: Tx, ring: KeyRing, clock: Clock, input: ClientInput, createdBy: string): Promise<{ client: RegisteredClient; secret: string | null }> {
   const c = checkClient(input);
@@ -108,6 +117,7 @@ export async function createClient(tx: Tx, ring: KeyRing, clock: Clock, input: C
       c.idTokenAlg, c.userinfoSignedAlg, c.userinfoEncryptedAlg, c.userinfoEncryptedEnc, c.refreshTokens, c.postLogoutRedirectUris, c.sector,
     ],
   );
+  changed(tx, clientId);
   return { client: toClient(rows[0] as Row), secret };
 }
 
@@ -124,11 +134,14 @@ export async function findClient(tx: Tx, clientId: string): Promise<RegisteredCl
 
 export async function disableClient(tx: Tx, clock: Clock, clientId: string): Promise<'disabled' | 'already' | 'unknown'> {
   const { rowCount } = await tx.query(`UPDATE oidc_clients SET disabled_at = $2 WHERE client_id = $1 AND disabled_at IS NULL`, [clientId, clock.now()]);
-  if (rowCount === 1) return 'disabled';
+  if (rowCount === 1) {
+    changed(tx, clientId);
+    return 'disabled';
+  }
   return (await findClient(tx, clientId)) ? 'already' : 'unknown';
 }
 
-/** A new secret; the old one stops working at once (the provider reads the MAC on each request). */
+/** A new secret; the old one stops working at once (every server's client cache evicts the client at the commit). */
 export async function rotateClientSecret(tx: Tx, ring: KeyRing, clock: Clock, clientId: string): Promise<string | 'unknown' | 'disabled' | 'no-secret'> {
   const client = await findClient(tx, clientId);
   if (!client) return 'unknown';
@@ -136,6 +149,7 @@ export async function rotateClientSecret(tx: Tx, ring: KeyRing, clock: Clock, cl
   if (!hasSecret(client.authMethod)) return 'no-secret';
   const secret = newClientSecret();
   await tx.query(`UPDATE oidc_clients SET secret_mac = $2, secret_rotated_at = $3 WHERE client_id = $1`, [clientId, secretMac(ring, clientId, secret), clock.now()]);
+  changed(tx, clientId);
   return secret;
 }
 

@@ -78,6 +78,11 @@ export class OidcPayloadKeys {
     return { id, key };
   }
 
+  /** The key a stored payload names if it is already unwrapped in this process (no query). */
+  known(id: string): KeyObject | undefined {
+    return this.#keys.get(id);
+  }
+
   /** The key a stored payload names; re-wrapped under the current KEK if an older one wraps it. */
   async byId(tx: Tx, id: string): Promise<KeyObject> {
     const cached = this.#keys.get(id);
