@@ -38,6 +38,9 @@ export interface OidcMountOptions {
   onProvider?: (provider: Provider) => void;
 }
 
+/** The provider's cookie names in production (see the cookies setting below). */
+export const PROVIDER_COOKIE_NAMES = { session: '__Host-sesame-op-session', interaction: '__Secure-sesame-op-interaction', resume: '__Secure-sesame-op-resume' } as const;
+
 /** The provider's endpoints, under OIDC_PREFIX; discovery stays at /.well-known/openid-configuration. */
 export const OIDC_ROUTES = {
   authorization: OIDC_AUTHORIZATION,
@@ -93,6 +96,15 @@ export async function oidcProvider(app: FastifyInstance, o: OidcMountOptions): P
     cookieKeys: [cookieKey],
     configuration: {
       routes: OIDC_ROUTES,
+      // In production behind the TLS proxy the provider's cookies are prefixed like ours, so a
+      // sibling subdomain cannot plant them: the session cookie is __Host- (path /), the two
+      // path-scoped interaction cookies __Secure-. Without a trusted proxy saying https (plain-
+      // http development), the library's names: a prefixed cookie needs the Secure flag, which
+      // Koa refuses to set on a request it does not know came over TLS.
+      cookies: {
+        keys: [cookieKey],
+        ...(o.production && o.behindProxy ? { names: PROVIDER_COOKIE_NAMES, long: { secure: true }, short: { secure: true } } : {}),
+      },
       interactions: { url: (_ctx, interaction) => `${OIDC_PREFIX}/interaction/${interaction.uid}`, policy: loginPolicy(requests, auth.clock, o.suspicious ?? null) },
       findAccount: findAccountIn(auth),
       claims: providerClaims(),
