@@ -105,6 +105,7 @@ export async function interactionRoutes(app: FastifyInstance, o: { provider: Pro
         // Emptied rather than destroyed: the resume checks that the browser's session is still
         // the one the interaction began with (same uid).
         // The interaction remembers whose session it began in, and refuses a changed principal.
+        // The provider's own time line (it reads Date, not our Clock): expiries are on it.
         const now = Math.floor(Date.now() / 1000);
         const stale = await provider.Session.findByUid(previous.uid);
         if (stale?.exp) {

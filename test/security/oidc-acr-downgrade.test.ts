@@ -45,8 +45,13 @@ for (const backend of backends()) {
       assert.match(attempt.end.pathname, /^\/step-up\/[0-9a-f-]{36}$/);
     });
 
-    test('the step-up done (password + app), the service gets an eidas2 ID token', async () => {
-      // The app's cooling-off (a day) is over at the real time the provider reads.
+    /**
+     * A citizen with an authenticator app past its cooling-off (at the real time the provider
+     * reads), logged in by password + mailed code, then asked eidas2 by the service: the step-up
+     * by password + app, back through the page that ends the form post's redirect chain
+     * (src/oidc/back-to-service.ts). Returns the service's validated ID token claims.
+     */
+    async function eidas2SignIn(): Promise<{ b: HttpBrowser; strong: Citizen; claims: oidc.IDToken | undefined }> {
       t.clock.set(new Date(Date.now() - 24 * 3600 * 1000 - 120_000));
       const { c: strong, secret } = await citizenWithApp(t);
       const b = new HttpBrowser(base);
@@ -58,11 +63,14 @@ for (const backend of backends()) {
       await b.get(`${stepUp}/totp`);
       const done = await b.post(`${stepUp}/totp`, { method: 'totp', code: appCode(secret, t.clock) });
       assert.equal(done.status, 303);
-      // Back to the interaction through the page that ends the form post's redirect chain (src/oidc/back-to-service.ts).
       assert.match(done.headers.get('location') ?? '', /^\/oidc\/continue\/[A-Za-z0-9_-]+$/);
       const back = await follow(b, t, rp, strong, done);
       const tokens = await oidc.authorizationCodeGrant(rp.config, back.end, { pkceCodeVerifier: asked.verifier, expectedState: asked.state, expectedNonce: asked.nonce });
-      const claims = tokens.claims();
+      return { b, strong, claims: tokens.claims() };
+    }
+
+    test('the step-up done (password + app), the service gets an eidas2 ID token', async () => {
+      const { claims } = await eidas2SignIn();
       assert.equal(claims?.acr, 'eidas2');
       assert.deepEqual([...((claims?.amr as string[] | undefined) ?? [])].sort(), ['mfa', 'otp', 'pwd']);
     });
@@ -71,19 +79,8 @@ for (const backend of backends()) {
       // An eidas2 sign-in to a service (password + app), then a logout of Sésame; whoever logs in
       // next in this browser with password + mailed code is eidas1, whatever the provider's own
       // session cookie remembers.
-      t.clock.set(new Date(Date.now() - 24 * 3600 * 1000 - 120_000));
-      const { c: strong, secret } = await citizenWithApp(t);
-      const b = new HttpBrowser(base);
-      await follow(b, t, rp, strong, await logInThroughPages(b, t, strong), /^\/account/);
-      const asked = await authorize(b, t, rp, strong, { scope: 'openid', params: { acr_values: 'eidas2' }, stopAt: /^\/step-up\// });
-      const stepUp = asked.end.pathname;
-      await b.get(stepUp);
-      await b.post(stepUp, { method: 'password', password: strong.password });
-      await b.get(`${stepUp}/totp`);
-      const done = await b.post(`${stepUp}/totp`, { method: 'totp', code: appCode(secret, t.clock) });
-      const back = await follow(b, t, rp, strong, done);
-      const tokens = await oidc.authorizationCodeGrant(rp.config, back.end, { pkceCodeVerifier: asked.verifier, expectedState: asked.state, expectedNonce: asked.nonce });
-      assert.equal(tokens.claims()?.acr, 'eidas2');
+      const { b, strong, claims: first } = await eidas2SignIn();
+      assert.equal(first?.acr, 'eidas2');
       // Logged out of Sésame (the provider's session cookie stays), then an eidas1 login.
       await b.get('/account');
       assert.equal((await b.post('/logout', {})).status, 303);
