@@ -165,11 +165,13 @@ export interface CheckedClient {
   authMethod: AuthMethod;
   jwksUri: string | null;
   idTokenAlg: SigningAlg;
+  /** null: userinfo as plain JSON. */
   userinfoSignedAlg: SigningAlg | null;
   userinfoEncryptedAlg: EncryptionAlg | null;
   userinfoEncryptedEnc: EncryptionEnc | null;
   refreshTokens: boolean;
   postLogoutRedirectUris: string[];
+  /** null: the client's own pairwise sub. */
   sector: string | null;
 }
 

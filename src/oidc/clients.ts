@@ -2,29 +2,17 @@ import type { Clock } from '../clock.ts';
 import type { Tx } from '../db/contexts.ts';
 import type { KeyRing } from '../crypto/keyring.ts';
 import { randomToken } from '../crypto/random.ts';
-import { checkClient, type Acr, type AuthMethod, type ClientInput, type EncryptionAlg, type EncryptionEnc, type SigningAlg } from './client-policy.ts';
+import { checkClient, type Acr, type AuthMethod, type CheckedClient, type ClientInput, type EncryptionAlg, type EncryptionEnc, type SigningAlg } from './client-policy.ts';
 import { newClientSecret, secretMac, storedSecret } from './client-secret.ts';
 
-/** The registry of relying parties (table oidc_clients): what `sesame clients …` manages. */
-export interface RegisteredClient {
+/**
+ * The registry of relying parties (table oidc_clients): what `sesame clients …` manages. Its
+ * settings are the checked input's; scopes and grant types are read back as stored.
+ */
+export interface RegisteredClient extends Omit<CheckedClient, 'scopes' | 'grantTypes'> {
   clientId: string;
-  name: string;
-  redirectUris: string[];
   scopes: string[];
   grantTypes: string[];
-  acrMin: Acr;
-  acrDefault: Acr;
-  authMethod: AuthMethod;
-  jwksUri: string | null;
-  idTokenAlg: SigningAlg;
-  /** null: userinfo as plain JSON. */
-  userinfoSignedAlg: SigningAlg | null;
-  userinfoEncryptedAlg: EncryptionAlg | null;
-  userinfoEncryptedEnc: EncryptionEnc | null;
-  refreshTokens: boolean;
-  postLogoutRedirectUris: string[];
-  /** null: the client's own pairwise sub. */
-  sector: string | null;
   createdAt: Date;
   createdBy: string;
   secretRotatedAt: Date | null;

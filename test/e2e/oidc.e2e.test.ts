@@ -97,17 +97,23 @@ describe('OpenID Connect sign-in through Sésame in Chromium', requirement('chro
     await site.close();
   });
 
+  const LOGIN_BUTTONS = {
+    fr: { signIn: 'main form button[type="submit"]:has-text("Se connecter")', send: 'button:has-text("Envoyer le code")', confirm: 'button:has-text("Valider")' },
+    en: { signIn: 'main form button[type="submit"]:has-text("Sign in")', send: 'button:has-text("Send the code")', confirm: 'main form button[type="submit"]:has-text("Confirm")' },
+  } as const;
+
   /** Password, then the code from the mail: from /login to wherever the login sends the browser. */
-  async function logInThroughPages(page: Page, c: Citizen): Promise<void> {
+  async function logInThroughPages(page: Page, c: Citizen, locale: keyof typeof LOGIN_BUTTONS = 'fr'): Promise<void> {
+    const buttons = LOGIN_BUTTONS[locale];
     // /login, marked as a sign-in for a service (src/oidc/return-to.ts OIDC_LOGIN_PATH).
     await page.waitForURL(/\/login(\?service=1)?$/);
     await page.fill('#nir', c.nir);
     await page.fill('#password', c.password);
-    await page.click('main form button[type="submit"]:has-text("Se connecter")');
-    await page.click('button:has-text("Envoyer le code")');
+    await page.click(buttons.signIn);
+    await page.click(buttons.send);
     await page.waitForSelector('#code');
     await page.fill('#code', codeIn(await app.inbox.next(c.email, /code/i)));
-    await page.click('button:has-text("Valider")');
+    await page.click(buttons.confirm);
   }
 
   /** The main document's navigations, in order (to see the way back to the service). */
@@ -247,14 +253,7 @@ describe('OpenID Connect sign-in through Sésame in Chromium', requirement('chro
       // Consent given beforehand with JavaScript off too: the whole flow works without it.
       const req = await authorizationRequest(training, 'openid', { response_mode: 'form_post' });
       await page.goto(req.url.href);
-      await page.waitForURL(/\/login(\?service=1)?$/);
-      await page.fill('#nir', c.nir);
-      await page.fill('#password', c.password);
-      await page.click('main form button[type="submit"]:has-text("Sign in")');
-      await page.click('button:has-text("Send the code")');
-      await page.waitForSelector('#code');
-      await page.fill('#code', codeIn(await app.inbox.next(c.email, /code/i)));
-      await page.click('main form button[type="submit"]:has-text("Confirm")');
+      await logInThroughPages(page, c, 'en');
       // Without JavaScript the meta refresh still runs; then the consent page.
       await page.waitForSelector('#claims');
       await page.click('button:has-text("Allow and continue")');
@@ -282,14 +281,7 @@ describe('OpenID Connect sign-in through Sésame in Chromium', requirement('chro
     try {
       const req = await authorizationRequest(training, 'openid');
       await page.goto(req.url.href);
-      await page.waitForURL(/\/login(\?service=1)?$/);
-      await page.fill('#nir', c.nir);
-      await page.fill('#password', c.password);
-      await page.click('main form button[type="submit"]:has-text("Sign in")');
-      await page.click('button:has-text("Send the code")');
-      await page.waitForSelector('#code');
-      await page.fill('#code', codeIn(await app.inbox.next(c.email, /code/i)));
-      await page.click('main form button[type="submit"]:has-text("Confirm")');
+      await logInThroughPages(page, c, 'en');
       await page.waitForSelector('#claims');
       await page.click('button:has-text("Allow and continue")');
       await site.next('/training/callback');

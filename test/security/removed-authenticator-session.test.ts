@@ -127,15 +127,30 @@ onEachBackend('a session raised by an authenticator that was removed', ({ t }) =
     assert.equal((await mailsFor(t, c.accountId)).find((m) => m.template === 'authenticator-changed')?.params.change, 'removed');
   });
 
-  test("the intruder's authenticator app: same, and the owner's passkey sessions go on", async () => {
+  /** The owner's passkey, and an authenticator app the intruder added, both past their cooling-off. */
+  async function ownerKeyAndIntruderApp(): Promise<{ c: Citizen; ownerKey: SoftAuthenticator; app: { id: string; secret: string; codes: string[] } }> {
     const c = await citizenWithPassword(t);
     const setup = new Browser(t);
     await logIn(setup, c);
     const ownerKey = authenticatorFor(t);
     await enrolPasskey(setup, ownerKey, 'Ma clé');
-    const { secret: intruderSecret } = await enrolApp(setup, 'Appli');
+    const { secret, codes } = await enrolApp(setup, 'Appli');
     await pastCoolingOff(t, c.accountId);
-    const appId = await idOf(t, c, 'totp');
+    return { c, ownerKey, app: { id: await idOf(t, c, 'totp'), secret, codes } };
+  }
+
+  /** The owner logs in, steps up with their passkey and removes the authenticator `id`. */
+  async function ownerRemovesWithPasskey(c: Citizen, ownerKey: SoftAuthenticator, id: string): Promise<{ owner: Browser; removed: Awaited<ReturnType<Browser['post']>> }> {
+    const owner = new Browser(t);
+    await logIn(owner, c);
+    await stepUpWithPasskey(owner, ownerKey);
+    await owner.get('/account/security');
+    return { owner, removed: await owner.post(`/account/security/authenticators/${id}/remove`, {}) };
+  }
+
+  test("the intruder's authenticator app: same, and the owner's passkey sessions go on", async () => {
+    const { c, ownerKey, app } = await ownerKeyAndIntruderApp();
+    const { secret: intruderSecret, id: appId } = app;
 
     const intruder = new Browser(t);
     intruder.ip = '198.51.100.66';
@@ -144,11 +159,7 @@ onEachBackend('a session raised by an authenticator that was removed', ({ t }) =
     const ownerLaptop = new Browser(t);
     assert.equal((await passkeyLogin(ownerLaptop, ownerKey)).statusCode, 200);
 
-    const owner = new Browser(t);
-    await logIn(owner, c);
-    await stepUpWithPasskey(owner, ownerKey);
-    await owner.get('/account/security');
-    const removed = await owner.post(`/account/security/authenticators/${appId}/remove`, {});
+    const { owner, removed } = await ownerRemovesWithPasskey(c, ownerKey, appId);
     assert.equal(removed.headers.location, '/account/security?done=authenticator-removed');
 
     const next = await intruder.get('/account');
@@ -161,14 +172,8 @@ onEachBackend('a session raised by an authenticator that was removed', ({ t }) =
   });
 
   test("a session opened with one of the intruder app's recovery codes ends with the app", async () => {
-    const c = await citizenWithPassword(t);
-    const setup = new Browser(t);
-    await logIn(setup, c);
-    const ownerKey = authenticatorFor(t);
-    await enrolPasskey(setup, ownerKey, 'Ma clé');
-    const { codes } = await enrolApp(setup, 'Appli');
-    await pastCoolingOff(t, c.accountId);
-    const appId = await idOf(t, c, 'totp');
+    const { c, ownerKey, app } = await ownerKeyAndIntruderApp();
+    const { codes, id: appId } = app;
 
     const intruder = new Browser(t);
     intruder.ip = '198.51.100.67';
@@ -177,11 +182,8 @@ onEachBackend('a session raised by an authenticator that was removed', ({ t }) =
     assert.equal(res.headers.location, '/account', 'logged in with a recovery code');
     assert.equal((await intruder.get('/account')).statusCode, 200);
 
-    const owner = new Browser(t);
-    await logIn(owner, c);
-    await stepUpWithPasskey(owner, ownerKey);
-    await owner.get('/account/security');
-    assert.equal((await owner.post(`/account/security/authenticators/${appId}/remove`, {})).headers.location, '/account/security?done=authenticator-removed');
+    const { removed } = await ownerRemovesWithPasskey(c, ownerKey, appId);
+    assert.equal(removed.headers.location, '/account/security?done=authenticator-removed');
     const next = await intruder.get('/account');
     assert.equal(next.statusCode, 303);
     assert.equal(next.headers.location, '/login');
