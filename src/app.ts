@@ -18,6 +18,7 @@ import { health } from './web/health.ts';
 import { i18nPlugin } from './web/i18n.ts';
 import { httpMetrics } from './web/metrics.ts';
 import { homePage } from './web/pages/home.ts';
+import { RawRoutes } from './web/raw-routes.ts';
 import { RequestLog, newRequestId } from './web/request-log.ts';
 import { applySecurityHeaders, securityHeaders } from './web/security-headers.ts';
 import { staticFiles } from './web/static.ts';
@@ -36,7 +37,9 @@ function trustProxy(setting: false | number | string[]): boolean | string[] | ((
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const production = deps.config.env === 'production';
+  const rawRoutes = new RawRoutes();
   const app = Fastify({
+    serverFactory: rawRoutes.serverFactory,
     // Widened to Fastify's logger type so the instance is a plain FastifyInstance for plugins.
     loggerInstance: deps.logger as FastifyBaseLogger,
     genReqId: newRequestId,
@@ -57,6 +60,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyFormbody);
   await app.register(securityHeaders, { production });
   await app.register(httpMetrics, { token: deps.config.metricsToken });
+  rawRoutes.wire(deps.logger, app.httpRequestMetrics);
+  app.addHook('preClose', async () => rawRoutes.closing());
   await app.register(i18nPlugin);
   await app.register(errorPages);
   // Before every other hook and route: the kill switch answers first, the tripwire checks last.
@@ -100,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     behindProxy: deps.config.trustProxy !== false,
     access: { cacheMs: isolation.accessCacheMs, retryAfterSeconds: isolation.maintenanceRetryAfter },
     suspicious: deps.config.oidcSuspicious,
+    rawRoutes,
   });
   return app;
 }

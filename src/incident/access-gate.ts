@@ -6,7 +6,7 @@ import { cachedAccess } from './access-cache.ts';
 import { scopeOfPath } from './access-scope.ts';
 import { AccessClosedError, readAccess, type AccessState } from './access.ts';
 import { maintenanceBody, sendMaintenance } from './maintenance-page.ts';
-import { isOidcAuthorization, OIDC_OPEN_WHILE_CLOSED } from '../oidc/return-to.ts';
+import { isOidcAuthorization, isOidcMachineEndpoint, OIDC_OPEN_WHILE_CLOSED } from '../oidc/return-to.ts';
 
 export interface AccessGateOptions {
   db: Database;
@@ -32,6 +32,8 @@ export function passesClosedAccess(request: FastifyRequest): boolean {
   // The OIDC authorization endpoint answers a closed scope itself (src/oidc/closed.ts): the
   // service's redirect_uri with temporarily_unavailable once the client is validated.
   if (isOidcAuthorization(path)) return true;
+  // The provider's server-to-server endpoints answer it too, JSON for a machine (machine-endpoints.ts).
+  if (isOidcMachineEndpoint(path)) return true;
   return request.method === 'POST' && path === '/logout';
 }
 

@@ -27,6 +27,8 @@ export interface OidcAuditOptions {
   clock: Clock;
   /** The Fastify request of a provider request (mount.ts): our session's id and the request id. */
   requests: WeakMap<IncomingMessage, FastifyRequest>;
+  /** Our request id of each provider request (mount.ts, machine-endpoints.ts). */
+  requestIds: WeakMap<IncomingMessage, string>;
   onError(err: unknown, types: string[]): void;
 }
 
@@ -80,7 +82,7 @@ class AuditQueue {
 export function installOidcAudit(provider: Provider, o: OidcAuditOptions): OidcAudit {
   const queue = new AuditQueue(o);
   const requestOf = (ctx: KoaContextWithOIDC): FastifyRequest | undefined => o.requests.get(ctx.req);
-  const requestId = (ctx: KoaContextWithOIDC): string | undefined => requestOf(ctx)?.id;
+  const requestId = (ctx: KoaContextWithOIDC): string | undefined => o.requestIds.get(ctx.req);
   /** Our session's id (already looked up by the login policy for this request: no extra read then). */
   const ourSession = async (ctx: KoaContextWithOIDC): Promise<{ id: string; accountId: string } | null> => {
     const request = requestOf(ctx);

@@ -13,7 +13,9 @@ import { interactionRoutes } from './interactions.ts';
 import { subjectSector } from './clients.ts';
 import type { OidcLifetimes } from './lifetimes.ts';
 import { createOidcProvider } from './provider.ts';
-import { OIDC_AUTHORIZATION, OIDC_PREFIX } from './return-to.ts';
+import { OIDC_AUTHORIZATION, OIDC_MACHINE_ENDPOINTS, OIDC_PREFIX } from './return-to.ts';
+import { machineEndpoint } from './machine-endpoints.ts';
+import type { RawRoutes } from '../web/raw-routes.ts';
 import { closedAuthorization } from './closed.ts';
 import { backToServiceRoutes, installFormPost } from './back-to-service.ts';
 import { installLogout, rpInitiatedLogout } from './logout.ts';
@@ -36,6 +38,8 @@ export interface OidcMountOptions {
   lifetimes?: OidcLifetimes;
   /** Called with the provider once it is made (to replace its signing keys later: key-reload.ts). */
   onProvider?: (provider: Provider) => void;
+  /** The app's lane past Fastify's hooks, for the machine endpoints (machine-endpoints.ts); absent, Fastify serves them. */
+  rawRoutes?: RawRoutes;
 }
 
 /** The provider's cookie names in production (see the cookies setting below). */
@@ -84,6 +88,7 @@ export function ephemeralSigningKeys(): JWK[] {
 export async function oidcProvider(app: FastifyInstance, o: OidcMountOptions): Promise<void> {
   const { auth } = o;
   const requests = new WeakMap<IncomingMessage, FastifyRequest>();
+  const requestIds = new WeakMap<IncomingMessage, string>();
   const cookieKey = hmac(auth.ring.macKey, 'oidc-provider-cookies').toString('base64url');
   const provider = createOidcProvider({
     issuer: o.issuer,
@@ -123,14 +128,24 @@ export async function oidcProvider(app: FastifyInstance, o: OidcMountOptions): P
   installFormPost(provider, requests);
   installLogout(provider, { requests, auth });
   // Audit events of the flow (audit.ts), written in the background; flushed when the app closes.
-  const oidcAudit = installOidcAudit(provider, { db: auth.db, clock: auth.clock, requests, onError: (err, types) => app.log.error({ err, types }, 'oidc audit events not written') });
+  const oidcAudit = installOidcAudit(provider, { db: auth.db, clock: auth.clock, requests, requestIds, onError: (err, types) => app.log.error({ err, types }, 'oidc audit events not written') });
   app.addHook('onClose', () => oidcAudit.settled());
   o.onProvider?.(provider);
   const callback = provider.callback() as RequestListener;
+  const machine = machineEndpoint({
+    callback,
+    db: auth.db,
+    access: o.access,
+    production: o.production,
+    requestIds,
+    onError: (err, requestId) => app.log.error({ err, reqId: requestId }, 'oidc machine endpoint failed'),
+  });
+  for (const path of OIDC_MACHINE_ENDPOINTS) o.rawRoutes?.add(path, machine);
 
   const toProvider = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (await closedAuthorization(provider, request, reply, { db: auth.db, ...o.access })) return;
     requests.set(request.raw, request);
+    requestIds.set(request.raw, request.id);
     applySecurityHeaders(reply, { production: o.production });
     reply.hijack();
     for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
@@ -144,6 +159,13 @@ export async function oidcProvider(app: FastifyInstance, o: OidcMountOptions): P
     const methods: HTTPMethods[] = ['GET', 'POST', 'OPTIONS'];
     scope.route({ method: methods, url: '/.well-known/openid-configuration', config: { csrf: false }, handler: toProvider });
     scope.route({ method: methods, url: `${OIDC_PREFIX}/*`, config: { csrf: false }, handler: toProvider });
+    // Under inject() (and should the raw lane be absent): the same handler, hooks and all.
+    for (const url of OIDC_MACHINE_ENDPOINTS) {
+      scope.route({ method: methods, url, config: { csrf: false }, handler: async (request, reply) => {
+        reply.hijack();
+        await machine(request.raw, reply.raw, request.id);
+      } });
+    }
   });
   await app.register(interactionRoutes, { provider, auth });
   await app.register(backToServiceRoutes);

@@ -27,6 +27,22 @@ export const OIDC_OPEN_WHILE_CLOSED: readonly string[] = [
 ];
 
 /**
+ * The provider's endpoints that services' servers call, never a browser page: served without
+ * the citizen pages' hooks (machine-endpoints.ts), and answering a closed citizen scope
+ * themselves (503 `temporarily_unavailable`, or served if OIDC_OPEN_WHILE_CLOSED lists them).
+ * Kept in step with mount.ts's OIDC_ROUTES (tested).
+ */
+export const OIDC_MACHINE_ENDPOINTS: readonly string[] = [
+  `${OIDC_PREFIX}/token`,
+  `${OIDC_PREFIX}/me`,
+  `${OIDC_PREFIX}/token/revocation`,
+  `${OIDC_PREFIX}/token/introspection`,
+  `${OIDC_PREFIX}/jwks`,
+];
+
+export const isOidcMachineEndpoint = (path: string): boolean => OIDC_MACHINE_ENDPOINTS.includes(path);
+
+/**
  * The way back from our login pages to the provider's interaction. The cookie holds only the
  * interaction's id (an opaque random value, checked for its shape); the path is built here,
  * never taken from a request, so this is no open redirect. The interaction itself still needs

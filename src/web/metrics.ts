@@ -2,6 +2,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RawRouteMetrics } from './raw-routes.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    httpRequestMetrics: RawRouteMetrics;
+  }
+}
 
 /**
  * Process metrics are collected once per process (they install GC observers that cannot be
@@ -39,10 +46,15 @@ export const httpMetrics = fp(
     // Other areas add their own metrics to it (the identity tripwire's counter).
     app.decorate('metricsRegistry', registry);
 
+    const observe = (method: string, route: string, statusCode: number, seconds: number): void => {
+      requests.inc({ method, route, status_code: String(statusCode) });
+      duration.observe({ method, route }, seconds);
+    };
+    // For the routes served without Fastify (raw-routes.ts).
+    app.decorate('httpRequestMetrics', { observe });
+
     app.addHook('onResponse', async (request, reply) => {
-      const route = routeLabel(request.routeOptions.url, request.is404);
-      requests.inc({ method: request.method, route, status_code: String(reply.statusCode) });
-      duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+      observe(request.method, routeLabel(request.routeOptions.url, request.is404), reply.statusCode, reply.elapsedTime / 1000);
     });
 
     // Counts tell an outsider how an incident is going (violations, failures): with a token

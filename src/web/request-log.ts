@@ -12,15 +12,13 @@ export function newRequestId(): string {
   return out.match(/.{4}/g)?.join('-') ?? out;
 }
 
-function summary(request: FastifyRequest, reply: FastifyReply): Record<string, unknown> {
-  return {
-    method: request.method,
-    path: request.url.split('?', 1)[0],
-    route: request.routeOptions.url ?? null,
-    statusCode: reply.statusCode,
-    durationMs: Math.round(reply.elapsedTime),
-  };
+/** What the one line per request says: never the query string, the body or the headers. */
+export function requestSummary(method: string, url: string, route: string | null, statusCode: number, elapsedMs: number): Record<string, unknown> {
+  return { method, path: url.split('?', 1)[0], route, statusCode, durationMs: Math.round(elapsedMs) };
 }
+
+const summary = (request: FastifyRequest, reply: FastifyReply): Record<string, unknown> =>
+  requestSummary(request.method, request.url, request.routeOptions.url ?? null, reply.statusCode, reply.elapsedTime);
 
 /**
  * Fastify's own request log lines, replaced: one line per request with the path without its

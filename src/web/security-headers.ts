@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -44,20 +45,29 @@ export interface SecurityHeadersOptions {
   production: boolean;
 }
 
+/**
+ * The headers every response carries, the Content-Security-Policy aside (a page may open its
+ * form-action) and Cache-Control aside (static assets are cached).
+ */
+const COMMON_HEADERS: readonly (readonly [string, string])[] = [
+  ['x-content-type-options', 'nosniff'],
+  // no-referrer: our paths carry flow ids and the links we show lead to other sites that
+  // have no need to know where the citizen came from. Nothing here reads Referer or Origin
+  // (which no-referrer sets to "null" on POST): CSRF rests on the token and Sec-Fetch-Site.
+  ['referrer-policy', 'no-referrer'],
+  ['x-frame-options', 'DENY'],
+  ['cross-origin-opener-policy', 'same-origin'],
+  ['cross-origin-resource-policy', 'same-origin'],
+  ['permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=()'],
+];
+const PRODUCTION_HEADERS = [...COMMON_HEADERS, ['strict-transport-security', 'max-age=63072000; includeSubDomains'] as const];
+const commonHeaders = (production: boolean): readonly (readonly [string, string])[] => (production ? PRODUCTION_HEADERS : COMMON_HEADERS);
+
 /** Sets the headers every response carries; called from onSend, and directly where hooks do not run. */
 export function applySecurityHeaders(reply: FastifyReply, options: SecurityHeadersOptions): void {
   const target = formTargets.get(reply);
   reply.header('content-security-policy', target ? CONTENT_SECURITY_POLICY.replace("form-action 'self'", `form-action 'self' ${target}`) : CONTENT_SECURITY_POLICY);
-  reply.header('x-content-type-options', 'nosniff');
-  // no-referrer: our paths carry flow ids and the links we show lead to other sites that
-  // have no need to know where the citizen came from. Nothing here reads Referer or Origin
-  // (which no-referrer sets to "null" on POST): CSRF rests on the token and Sec-Fetch-Site.
-  reply.header('referrer-policy', 'no-referrer');
-  reply.header('x-frame-options', 'DENY');
-  reply.header('cross-origin-opener-policy', 'same-origin');
-  reply.header('cross-origin-resource-policy', 'same-origin');
-  reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=()');
-  if (options.production) reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains');
+  for (const [name, value] of commonHeaders(options.production)) reply.header(name, value);
   // Nothing but a static asset is ever stored by a browser or a shared cache: pages, JSON,
   // errors, redirects and metrics may all be personal. `private` and `Vary: Cookie` for any
   // cache in between that ignores no-store: it must never hand one citizen's page to another.
@@ -65,6 +75,14 @@ export function applySecurityHeaders(reply: FastifyReply, options: SecurityHeade
     reply.header('cache-control', PERSONAL_CACHE_CONTROL);
     reply.header('vary', withCookie(reply.getHeader('vary')));
   }
+}
+
+/** The same headers, for a response written without Fastify (raw-routes.ts): never a page, never a static asset. */
+export function applySecurityHeadersRaw(res: ServerResponse, options: SecurityHeadersOptions): void {
+  res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+  for (const [name, value] of commonHeaders(options.production)) res.setHeader(name, value);
+  res.setHeader('cache-control', PERSONAL_CACHE_CONTROL);
+  res.setHeader('vary', 'Cookie');
 }
 
 export const PERSONAL_CACHE_CONTROL = 'no-store, private';

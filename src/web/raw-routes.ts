@@ -1,0 +1,81 @@
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from '../logger.ts';
+import { newRequestId, requestSummary } from './request-log.ts';
+
+/**
+ * A route answered without Fastify: its handler writes the raw response itself and never
+ * throws (it answers its own errors). `requestId` is ours, as in every log line.
+ */
+export type RawHandler = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>;
+
+export interface RawRouteMetrics {
+  observe(method: string, route: string, statusCode: number, seconds: number): void;
+}
+
+/**
+ * Exact paths served straight from Node's request event, before Fastify's router and hooks:
+ * the OpenID provider's server-to-server endpoints (src/oidc/machine-endpoints.ts), where the
+ * hooks citizen pages need (cookies, language, CSRF, session, a child logger per request)
+ * cost more than the endpoint itself (bench/README.md). Each handler is also a Fastify route,
+ * so that `inject()` runs it too; only a listening server takes this lane.
+ *
+ * What the hooks give every response, each request here still gets: our request id and the
+ * one log line (path without query, status, duration), the HTTP metrics, and a 503 once the
+ * app is closing. Security headers and the access gate are the handler's (it knows its
+ * paths). One instance per app, never shared.
+ */
+export class RawRoutes {
+  readonly #routes = new Map<string, RawHandler>();
+  #closing = false;
+  #logger: Logger | undefined;
+  #metrics: RawRouteMetrics | undefined;
+
+  add(path: string, handler: RawHandler): void {
+    if (this.#routes.has(path)) throw new Error(`raw route ${path} added twice`);
+    this.#routes.set(path, handler);
+  }
+
+  /** Once the app has its logger and metrics (buildApp). */
+  wire(logger: Logger, metrics: RawRouteMetrics): void {
+    this.#logger = logger;
+    this.#metrics = metrics;
+  }
+
+  /** From Fastify's preClose: like Fastify's return503OnClosing, new requests get a 503. */
+  closing(): void {
+    this.#closing = true;
+  }
+
+  /** Fastify's serverFactory: the same HTTP server Fastify makes, with this lane in front of it. */
+  readonly serverFactory = (fastifyHandler: RequestListener, options: { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number }): Server => {
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '').split('?', 1)[0] ?? '';
+      const handler = this.#routes.get(path);
+      if (!handler) {
+        fastifyHandler(req, res);
+        return;
+      }
+      this.#serve(handler, path, req, res);
+    });
+    if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
+    if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
+    if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);
+    return server;
+  };
+
+  #serve(handler: RawHandler, route: string, req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const requestId = newRequestId();
+    if (this.#closing) {
+      res.writeHead(503, { 'content-type': 'application/json', connection: 'close', 'cache-control': 'no-store' });
+      res.end('{"error":"temporarily_unavailable"}');
+      return;
+    }
+    res.once('finish', () => {
+      const durationMs = performance.now() - started;
+      this.#metrics?.observe(req.method ?? '', route, res.statusCode, durationMs / 1000);
+      this.#logger?.info({ reqId: requestId, ...requestSummary(req.method ?? '', req.url ?? '', route, res.statusCode, durationMs) }, 'request');
+    });
+    void handler(req, res, requestId);
+  }
+}
