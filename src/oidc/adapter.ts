@@ -6,6 +6,7 @@ import { DecryptionError, open, seal } from '../crypto/envelope.ts';
 import { KeyFileError, type KeyRing } from '../crypto/keyring.ts';
 import { hmac } from '../crypto/mac.ts';
 import { OidcPayloadKeys } from './payload-keys.ts';
+import { UPSERT_ONE, UpsertBatch, type UpsertRow } from './upsert-batch.ts';
 
 /**
  * The PostgreSQL adapter for every oidc-provider model (one table, oidc_payloads; see
@@ -22,6 +23,8 @@ export interface OidcStoreDeps {
 /** What every model's adapter of one provider shares: its dependencies, its data keys and its per-request prefetches. */
 export interface OidcStore extends OidcStoreDeps {
   keys: OidcPayloadKeys;
+  /** On PostgreSQL, the upserts of each event-loop turn in one statement (upsert-batch.ts). */
+  upserts: UpsertBatch | null;
   /**
    * The Grant row read together with a token or code of it (same statement, same snapshot),
    * per provider request (keyed by the request's Koa context, Provider.ctx), for the Grant.find
@@ -33,7 +36,8 @@ export interface OidcStore extends OidcStoreDeps {
 }
 
 export function createOidcStore(deps: OidcStoreDeps): OidcStore {
-  return { ...deps, keys: new OidcPayloadKeys(deps.db, deps.ring, deps.clock), prefetched: new WeakMap() };
+  const statements = deps.db.oidcSystemStatements;
+  return { ...deps, keys: new OidcPayloadKeys(deps.db, deps.ring, deps.clock), prefetched: new WeakMap(), upserts: statements ? new UpsertBatch(statements) : null };
 }
 
 /** Runs a function in one context's transaction: `(f) => system(db, reason, f)`, `(f) => citizen(db, id, f)`. */
@@ -137,15 +141,9 @@ export class PgAdapter implements Adapter {
     this.#forget(idMac);
     const key = await keys.current();
     const sealed = seal(key.key, this.#aad(idMac), Buffer.from(JSON.stringify(payload), 'utf8'));
-    // A consumed code stays consumed whatever is saved over it later.
-    await this.#statement(
-        `INSERT INTO oidc_payloads (model, id_mac, key_id, payload, grant_mac, uid_mac, user_code_mac, account_id, expires_at, consumed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (model, id_mac) DO UPDATE SET key_id = EXCLUDED.key_id, payload = EXCLUDED.payload, grant_mac = EXCLUDED.grant_mac,
-           uid_mac = EXCLUDED.uid_mac, user_code_mac = EXCLUDED.user_code_mac, account_id = EXCLUDED.account_id,
-           expires_at = EXCLUDED.expires_at, consumed_at = COALESCE(oidc_payloads.consumed_at, EXCLUDED.consumed_at)`,
-        [this.name, idMac, key.id, sealed, grantId, uid, userCode, accountId, expiresAt, consumedAt],
-    );
+    const row: UpsertRow = [this.name, idMac, key.id, sealed, grantId, uid, userCode, accountId, expiresAt, consumedAt];
+    if (this.#store.upserts) await this.#store.upserts.add(row);
+    else await this.#statement(UPSERT_ONE, [...row]);
   }
 
   find(id: string): Promise<AdapterPayload | undefined> {
