@@ -3,6 +3,7 @@ import { createOidcStore, type OidcStoreDeps } from './adapter.ts';
 import { providerAdapter } from './client-adapter.ts';
 import { ACR_VALUES, SCOPES } from './client-policy.ts';
 import { installSecretCheck } from './client-secret.ts';
+import { installContractAnswers } from './answers.ts';
 import { EXTRA_CLIENT_METADATA } from './clients.ts';
 import { DEFAULT_OIDC_LIFETIMES, type OidcLifetimes } from './lifetimes.ts';
 
@@ -57,7 +58,8 @@ export function baseConfiguration(deps: OidcStoreDeps, signingKeys: JWK[], cooki
       requestObjectSigningAlgValues: NO_SYMMETRIC,
       idTokenSigningAlgValues: ['ES256', 'RS256'],
       userinfoSigningAlgValues: ['ES256', 'RS256'],
-      idTokenEncryptionAlgValues: ASYMMETRIC_ENC,
+      // ID tokens are signed only: no client can register their encryption (answers.ts).
+      idTokenEncryptionAlgValues: [],
       userinfoEncryptionAlgValues: ASYMMETRIC_ENC,
       requestObjectEncryptionAlgValues: ASYMMETRIC_ENC,
       introspectionEncryptionAlgValues: ASYMMETRIC_ENC,
@@ -106,5 +108,6 @@ export function createOidcProvider(options: OidcProviderOptions): Provider {
   const features = { ...base.features, ...(configuration?.features ?? {}) } as Configuration['features'];
   const provider = new Provider(issuer, { ...base, ...configuration, features });
   installSecretCheck(provider, deps.ring);
+  installContractAnswers(provider);
   return provider;
 }

@@ -229,7 +229,7 @@ for (const backend of backends()) {
       // The plain client presents a refresh token: refused before the token is even looked at.
       await assert.rejects(
         oidc.refreshTokenGrant(plain.config, tokens.refresh_token),
-        (err: unknown) => err instanceof oidc.ResponseBodyError && err.error === 'invalid_request' && /grant type is not allowed for this client/.test(err.error_description ?? ''),
+        (err: unknown) => err instanceof oidc.ResponseBodyError && err.error === 'unauthorized_client' && /grant type is not allowed for this client/.test(err.error_description ?? ''),
       );
       // The token itself still works for its own client.
       assert.ok((await oidc.refreshTokenGrant(rs.config, tokens.refresh_token)).access_token);
@@ -289,7 +289,7 @@ for (const backend of backends()) {
       assert.ok(tokens.access_token);
       assert.equal(tokens.refresh_token, undefined);
       assert.equal(tokens.id_token, undefined);
-      await assert.rejects(oidc.refreshTokenGrant(config, 'whatever'), (err: unknown) => err instanceof oidc.ResponseBodyError && err.error === 'invalid_request');
+      await assert.rejects(oidc.refreshTokenGrant(config, 'whatever'), (err: unknown) => err instanceof oidc.ResponseBodyError && err.error === 'unauthorized_client');
     });
 
     test('a disabled client: its access and refresh tokens stop working, it can no longer start a sign-in', async () => {
