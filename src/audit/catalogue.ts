@@ -95,6 +95,8 @@ export interface AuditCatalogue {
   'staff.enrolment-code-issued': { staffId: string; codeId: string; expiresAt: string };
   'staff.enrolled': { staffId: string; passkeyId: string; codeId: string };
   'staff.disabled': { staffId: string; sessionsEnded: number };
+  /** Every live staff session ended at once: the staff scope closed (src/incident/access.ts). */
+  'staff.sessions-ended': { count: number; reason: 'access-closed' };
   'staff.login': { staffId: string; sessionId: string };
   'staff.logout': { staffId: string; sessionId: string };
   'staff.step-up': { staffId: string; sessionId: string };

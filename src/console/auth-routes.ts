@@ -8,6 +8,7 @@ import { createCeremony, finishCeremony, loadCeremony, setChallenge, takeChallen
 import { checkEnrolmentCode, consumeEnrolmentCode } from '../staff/enrolment-codes.ts';
 import { asDescriptor, staffPasskeys, storeStaffPasskey, verifyStaffAssertion } from '../staff/passkeys.ts';
 import { endStaffSession, startStaffSession, steppedUp } from '../staff/sessions.ts';
+import { assertAccessOpen } from '../incident/access.ts';
 import { beginConsoleAttempt, consoleClientAllowed, consoleClientBucket, countStaffFailure, forgiveConsoleAttempt, retryAfterSeconds } from '../staff/throttle.ts';
 import { STAFF_POLICY } from '../staff/policy.ts';
 import { CONSOLE_PREFIX } from '../incident/access-scope.ts';
@@ -102,6 +103,8 @@ export async function consoleAuthRoutes(app: FastifyInstance, deps: ConsoleDeps)
     if (!response) return sendJsonError(reply, 400, 'bad_request', t(localeOf(request), 'console.passkey.refused'));
     const binding = csrfBinding(request, reply);
     const done = await system(deps.db, 'console:enrol', async (tx) => {
+      // First, as in citizen logins: a closure waits for this step, or this step sees it (no session outlives the sweep).
+      await assertAccessOpen(tx, 'staff');
       const live = await loadCeremony(tx, clock, request.params.id, { kind: 'enrol', csrfBinding: binding });
       if (!live?.staffId || !live.enrolmentCodeId) return { ok: false as const, expired: true };
       // Taken before anything is checked: an answer to this challenge is looked at once.
@@ -173,6 +176,7 @@ export async function consoleAuthRoutes(app: FastifyInstance, deps: ConsoleDeps)
   app.post<{ Params: { flow: string } }>(`${LOGIN_PATH}/:flow`, json, async (request, reply) => {
     const client = clientBucket(request);
     const done = await system(deps.db, 'console:login', async (tx) => {
+      await assertAccessOpen(tx, 'staff');
       // Before the ceremony or the credential is looked up: a throttled address is refused even a good passkey.
       const verdict = await beginConsoleAttempt(tx, clock, client);
       if (!verdict.ok) return { ok: false as const, retryAt: verdict.retryAt };

@@ -62,7 +62,9 @@ function accessScope(request: FastifyRequest, reply: FastifyReply, locale: Local
     <input type="hidden" name="scope" value="${scope}">
     <fieldset class="fr-fieldset">
       <legend class="fr-fieldset__legend">${t(locale, `console.access.closeLegend.${scope}`)}${
-        scope === 'citizens' ? html`<span class="fr-hint-text" id="sessions-to-end">${t(locale, 'console.access.sessionsToEnd', { count: sessionsToEnd })}</span>` : ''
+        scope === 'citizens'
+          ? html`<span class="fr-hint-text" id="sessions-to-end">${t(locale, 'console.access.sessionsToEnd', { count: sessionsToEnd })}</span>`
+          : html`<span class="fr-hint-text" id="staff-sessions-to-end">${t(locale, 'console.access.staffSessionsToEnd', { count: sessionsToEnd })}</span>`
       }</legend>
       <div class="fr-fieldset__element">${input({ id: `reason-${scope}`, label: t(locale, 'console.access.reasonLabel'), hint: t(locale, 'console.access.reasonHint'), value: ours?.reason, error: errorOf('reason'), maxlength: 500 })}</div>
       <div class="fr-fieldset__element">${input({ id: `message_fr-${scope}`, label: t(locale, 'console.access.messageFr'), hint: t(locale, 'console.access.messageHint'), value: ours?.messageFr, error: errorOf('message_fr'), maxlength: 500 })}</div>
@@ -90,7 +92,8 @@ export function dashboardMain(o: {
   incidents: readonly Incident[];
   access: Record<AccessScope, AccessState>;
   /** Live citizen sessions a close of `citizens` would end now. */
-  sessionsToEnd: number;
+  /** Live sessions a close of each scope would end now. */
+  sessionsToEnd: Record<AccessScope, number>;
   now: Date;
   timeZone: string;
   notice: SafeHtml | null;
@@ -105,7 +108,7 @@ ${incidentsTable(locale, o.incidents, o.now, o.timeZone)}
 <h2 class="fr-mt-6w">${t(locale, 'console.access.title')}</h2>
 <p>${t(locale, 'console.access.lead')}</p>
 <div class="fr-grid-row fr-grid-row--gutters fr-mb-6w">
-  ${ACCESS_SCOPES.map((s) => accessScope(o.request, o.reply, locale, o.access[s], o.timeZone, o.form, o.sessionsToEnd))}
+  ${ACCESS_SCOPES.map((s) => accessScope(o.request, o.reply, locale, o.access[s], o.timeZone, o.form, o.sessionsToEnd[s]))}
 </div>`;
 }
 

@@ -47,11 +47,11 @@ export async function consolePages(app: FastifyInstance, deps: ConsoleDeps): Pro
     const [incidents, access, preview] = await Promise.all([
       system(deps.db, 'console:view', (tx) => listIncidents(tx, { openOnly: true })),
       readAccessScopes(deps.db),
-      // How many citizens a close would log out, not recorded: looking is not a step.
-      previewAccess(deps.db, clock, { action: 'close', scope: 'citizens', by: by(session), record: false }),
+      // How many sessions a close would end, not recorded: looking is not a step.
+      previewAccess(deps.db, clock, { action: 'close', scope: 'all', by: by(session), record: false }),
     ]);
     const query = request.query as Record<string, unknown> | undefined;
-    const main = dashboardMain({ request, reply, locale, incidents, access, sessionsToEnd: preview.sessionsToEnd, now: clock.now(), timeZone: deps.timeZone, notice: o.notice ?? doneNotice(locale, query?.done), form: o.form ?? null });
+    const main = dashboardMain({ request, reply, locale, incidents, access, sessionsToEnd: { citizens: preview.sessionsToEnd, staff: preview.staffSessionsToEnd }, now: clock.now(), timeZone: deps.timeZone, notice: o.notice ?? doneNotice(locale, query?.done), form: o.form ?? null });
     return sendConsolePage(request, reply, { title: t(locale, 'console.title'), main, session, status: o.status });
   }
 

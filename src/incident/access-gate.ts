@@ -71,7 +71,7 @@ export const accessGate = fp(
     app.addHook('onSend', async (request, reply, payload) => {
       if (!refused.has(request) || reply.statusCode !== 503) return payload;
       refused.delete(request);
-      const state = await readAccess(options.db, 'citizens');
+      const state = await readAccess(options.db, scopeOfPath(pathOf(request)));
       return maintenanceBody(request, reply, state, options.retryAfterSeconds);
     });
   },

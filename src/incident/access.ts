@@ -41,6 +41,8 @@ export interface AccessChange {
   scopes: ScopeChange[];
   /** Citizen sessions ended by this close (0 for an opening or the staff scope). */
   sessionsEnded: number;
+  /** Staff (console) sessions ended by this close (0 for an opening or the citizens' scope). */
+  staffSessionsEnded: number;
   /** The incident whose timeline got the step, if any. */
   incident: string | null;
 }
@@ -52,7 +54,7 @@ export class AccessClosedError extends Error {
   override name = 'AccessClosedError';
   readonly statusCode = 503;
   constructor() {
-    super('citizen access is closed (kill switch)');
+    super('access is closed (kill switch)');
   }
 }
 
@@ -95,13 +97,14 @@ export async function readAccessScopes(db: Database): Promise<Record<AccessScope
 }
 
 /**
- * Refuses the step (login, flow) when citizen access is closed; in the step's own transaction.
+ * Refuses the step (login, flow; a console login for `staff`) when the scope is closed; in the
+ * step's own transaction.
  * FOR SHARE: a close waits for the steps in flight, so the sessions they start are there for
  * it to end, and a step that comes after the close sees it. Call it before touching any
  * session row: a close locks the flag, then the sessions (the same order, no deadlock).
  */
-export async function assertAccessOpen(tx: Tx): Promise<void> {
-  const { rows } = await tx.query<{ open: boolean }>(`SELECT open FROM citizen_access FOR SHARE`);
+export async function assertAccessOpen(tx: Tx, scope: AccessScope = 'citizens'): Promise<void> {
+  const { rows } = await tx.query<{ open: boolean }>(`SELECT open FROM ${TABLES[scope]} FOR SHARE`);
   if (!rows[0]?.open) throw new AccessClosedError();
 }
 
@@ -173,6 +176,8 @@ export interface AccessPreview {
   scopes: { scope: AccessScope; open: boolean; wouldChange: boolean }[];
   /** Live citizen sessions a close would end now (0 for an opening or the staff scope). */
   sessionsToEnd: number;
+  /** Live staff sessions a close would end now (0 for an opening or the citizens' scope). */
+  staffSessionsToEnd: number;
   incident: string | null;
 }
 
@@ -194,12 +199,22 @@ export async function previewAccess(
       const state = await readAccessIn(tx, s);
       scopes.push({ scope: s, open: state.open, wouldChange: state.open !== (o.action === 'open') });
     }
-    const sessionsToEnd = o.action === 'close' && scopesOf(scope).includes('citizens') ? await liveSessions(tx, clock.now()) : 0;
+    const closing = o.action === 'close';
+    const sessionsToEnd = closing && scopesOf(scope).includes('citizens') ? await liveSessions(tx, clock.now()) : 0;
+    const staffSessionsToEnd = closing && scopesOf(scope).includes('staff') ? await liveStaffSessions(tx, clock.now()) : 0;
     if (incident && o.record !== false) {
-      const summary = { action: o.action, scope, via: viaOf(o.by), changed: scopes.filter((s) => s.wouldChange).map((s) => s.scope), sessionsEnded: sessionsToEnd, message: messages !== null };
+      const summary = {
+        action: o.action,
+        scope,
+        via: viaOf(o.by),
+        changed: scopes.filter((s) => s.wouldChange).map((s) => s.scope),
+        sessionsEnded: sessionsToEnd,
+        staffSessionsEnded: staffSessionsToEnd,
+        message: messages !== null,
+      };
       await recordStep(tx, clock, incident, { kind: 'access', by: incidentActor(o.by), applied: false, summary });
     }
-    return { action: o.action, scope, scopes, sessionsToEnd, incident: incident?.reference ?? null };
+    return { action: o.action, scope, scopes, sessionsToEnd, staffSessionsToEnd, incident: incident?.reference ?? null };
   });
 }
 
@@ -213,8 +228,11 @@ async function setScopes(
   for (const scope of ACCESS_SCOPES) if (scopesOf(o.scope).includes(scope)) scopes.push(await setScope(tx, clock, scope, o));
   // Every close of citizens sweeps the sessions, even when already closed: a repeat is a cleanup.
   const sessionsEnded = !o.open && scopes.some((s) => s.scope === 'citizens') ? await endCitizenSessions(tx, clock) : 0;
+  // Likewise for the console: a staff account in the wrong hands (the employment agency's
+  // breach came through a partner's staff accounts) keeps no session into the reopening.
+  const staffSessionsEnded = !o.open && scopes.some((s) => s.scope === 'staff') ? await endStaffSessions(tx, clock) : 0;
   const first = scopes[0] as ScopeChange;
-  return { changed: scopes.some((s) => s.changed), state: first.state, scopes, sessionsEnded };
+  return { changed: scopes.some((s) => s.changed), state: first.state, scopes, sessionsEnded, staffSessionsEnded };
 }
 
 async function setScope(tx: Tx, clock: Clock, scope: AccessScope, o: { open: boolean; by: AccessActor; reason: string | null; messages: AccessMessages | null }): Promise<ScopeChange> {
@@ -248,6 +266,24 @@ async function liveSessions(tx: Tx, now: Date): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
+/** Staff sessions not ended and not past their absolute expiry. */
+async function liveStaffSessions(tx: Tx, now: Date): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM staff_sessions WHERE ended_at IS NULL AND expires_at > $1`, [now]);
+  return rows[0]?.n ?? 0;
+}
+
+/** Ends every live staff session; one audit event with the count (no staff member named). */
+async function endStaffSessions(tx: Tx, clock: Clock): Promise<number> {
+  const now = clock.now();
+  const { rows } = await tx.query<{ n: number }>(
+    `WITH ended AS (UPDATE staff_sessions SET ended_at = $1, end_reason = 'access-closed' WHERE ended_at IS NULL AND expires_at > $1 RETURNING 1) SELECT count(*)::int AS n FROM ended`,
+    [now],
+  );
+  const n = rows[0]?.n ?? 0;
+  if (n > 0) await audit(tx, clock, { type: 'staff.sessions-ended', accountId: null, payload: { count: n, reason: 'access-closed' } });
+  return n;
+}
+
 /** Ends every live citizen session; one audit event with the count (no account named). */
 async function endCitizenSessions(tx: Tx, clock: Clock): Promise<number> {
   const now = clock.now();
@@ -272,7 +308,7 @@ async function incidentFor(tx: Tx, reference: string | undefined): Promise<Incid
 }
 
 function stepSummary(action: 'close' | 'open', scope: ScopeChoice, by: AccessActor, done: Omit<AccessChange, 'incident'>, message: boolean) {
-  return { action, scope, via: viaOf(by), changed: done.scopes.filter((s) => s.changed).map((s) => s.scope), sessionsEnded: done.sessionsEnded, message };
+  return { action, scope, via: viaOf(by), changed: done.scopes.filter((s) => s.changed).map((s) => s.scope), sessionsEnded: done.sessionsEnded, staffSessionsEnded: done.staffSessionsEnded, message };
 }
 
 export interface AccessHistoryEntry {

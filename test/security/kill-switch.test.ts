@@ -338,13 +338,13 @@ for (const backend of backends()) {
 
     test('--json: one document on stdout, for the dry run, the change and the status; scopes and messages', async () => {
       const dry = json<Record<string, unknown>>(await sesame(['access', 'close', '--scope', 'all', '--reason', 'INC-8', '--message-fr', 'Retour à 18 h.', '--message-en', 'Back at 6 pm.', '--json'], env));
-      assert.deepEqual(dry, { action: 'close', scope: 'all', applied: false, incident: null, scopes: { citizens: { open: true, changed: true }, staff: { open: true, changed: true } }, sessionsEnded: 0 });
+      assert.deepEqual(dry, { action: 'close', scope: 'all', applied: false, incident: null, scopes: { citizens: { open: true, changed: true }, staff: { open: true, changed: true } }, sessionsEnded: 0, staffSessionsEnded: 0 });
       const applied = json<Record<string, unknown>>(await sesame(['access', 'close', '--scope', 'all', '--reason', 'INC-8', '--message-fr', 'Retour à 18 h.', '--message-en', 'Back at 6 pm.', '--apply', '--json'], env));
-      assert.deepEqual(applied, { action: 'close', scope: 'all', applied: true, incident: null, scopes: { citizens: { open: false, changed: true }, staff: { open: false, changed: true } }, sessionsEnded: 0 });
+      assert.deepEqual(applied, { action: 'close', scope: 'all', applied: true, incident: null, scopes: { citizens: { open: false, changed: true }, staff: { open: false, changed: true } }, sessionsEnded: 0, staffSessionsEnded: 0 });
       const s = await status();
       assert.deepEqual([s.citizens.open, s.staff.open, s.citizens.messages], [false, false, { fr: 'Retour à 18 h.', en: 'Back at 6 pm.' }]);
       const staffOnly = json<Record<string, unknown>>(await sesame(['access', 'open', '--scope', 'staff', '--apply', '--json'], env));
-      assert.deepEqual(staffOnly, { action: 'open', scope: 'staff', applied: true, incident: null, scopes: { staff: { open: true, changed: true } }, sessionsEnded: 0 });
+      assert.deepEqual(staffOnly, { action: 'open', scope: 'staff', applied: true, incident: null, scopes: { staff: { open: true, changed: true } }, sessionsEnded: 0, staffSessionsEnded: 0 });
       const after = await status();
       assert.deepEqual([after.citizens.open, after.staff.open], [false, true]);
       json(await sesame(['access', 'open', '--apply', '--json'], env));
@@ -370,11 +370,11 @@ for (const backend of backends()) {
             [true, 'operator:alice'],
           ],
         );
-        assert.deepEqual(steps[0]?.summary, { action: 'close', scope: 'citizens', via: 'cli', changed: ['citizens'], sessionsEnded: 0, message: false });
+        assert.deepEqual(steps[0]?.summary, { action: 'close', scope: 'citizens', via: 'cli', changed: ['citizens'], sessionsEnded: 0, staffSessionsEnded: 0, message: false });
         const applied = timeline.filter((x) => x.step === 'access' && x.applied).map((x) => x.summary);
         assert.deepEqual(applied, [
-          { action: 'close', scope: 'citizens', via: 'cli', changed: ['citizens'], sessionsEnded: 0, message: false },
-          { action: 'open', scope: 'citizens', via: 'cli', changed: ['citizens'], sessionsEnded: 0, message: false },
+          { action: 'close', scope: 'citizens', via: 'cli', changed: ['citizens'], sessionsEnded: 0, staffSessionsEnded: 0, message: false },
+          { action: 'open', scope: 'citizens', via: 'cli', changed: ['citizens'], sessionsEnded: 0, staffSessionsEnded: 0, message: false },
         ]);
         const unknown = await sesame(['access', 'close', '--reason', 'x', '--incident', 'INC-1999-001', '--apply'], env);
         assert.equal(unknown.code, 1);

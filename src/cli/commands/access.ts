@@ -73,10 +73,12 @@ function changeOutput(io: CliIo, json: boolean | undefined, action: 'close' | 'o
     incident: change.incident,
     scopes: Object.fromEntries(change.scopes.map((s) => [s.scope, { open: s.state.open, changed: s.changed }])),
     sessionsEnded: change.sessionsEnded,
+    staffSessionsEnded: change.staffSessionsEnded,
   };
   output(io, json, doc, () => [
     ...change.scopes.map((s) => `${LABEL[s.scope]}: ${s.changed ? (action === 'close' ? 'closed' : 'opened') : `already ${action === 'close' ? 'closed' : 'open'}: nothing changed`}`),
     ...(action === 'close' && scope !== 'staff' ? [`citizen sessions ended: ${change.sessionsEnded}`] : []),
+    ...(action === 'close' && scope !== 'citizens' ? [`staff sessions ended: ${change.staffSessionsEnded}`] : []),
     ...change.scopes.map((s) => describe(s.state)),
     ...(change.incident ? [`recorded on ${change.incident}'s timeline`] : []),
   ]);
@@ -90,11 +92,13 @@ function previewOutput(io: CliIo, json: boolean | undefined, p: AccessPreview, c
     incident: p.incident,
     scopes: Object.fromEntries(p.scopes.map((s) => [s.scope, { open: s.open, changed: s.wouldChange }])),
     sessionsEnded: p.sessionsToEnd,
+    staffSessionsEnded: p.staffSessionsToEnd,
   };
   const verb = p.action === 'close' ? 'close' : 'open';
   output(io, json, doc, () => [
     ...p.scopes.map((s) => `${LABEL[s.scope]}: ${s.wouldChange ? `would ${verb} (now ${s.open ? 'open' : 'closed'})` : `already ${p.action === 'close' ? 'closed' : 'open'}: would change nothing`}`),
     ...(p.action === 'close' && p.scope !== 'staff' ? [`citizen sessions that would end: ${p.sessionsToEnd}`] : []),
+    ...(p.action === 'close' && p.scope !== 'citizens' ? [`staff sessions that would end: ${p.staffSessionsToEnd}`] : []),
     ...(p.incident ? [`recorded on ${p.incident}'s timeline as a dry run`] : []),
     dryRunHint(command),
   ]);

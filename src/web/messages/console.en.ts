@@ -29,6 +29,7 @@ export const consoleEn: Record<keyof typeof consoleFr, string> = {
   'console.access.closeLegend.citizens': 'Close citizen access',
   'console.access.closeLegend.staff': 'Close the console (only the command line can reopen it)',
   'console.access.sessionsToEnd': 'Live citizen sessions that would end now: {count}.',
+  'console.access.staffSessionsToEnd': 'Live staff sessions that would end now, yours included: {count}.',
   'console.access.reasonLabel': 'Reason',
   'console.access.reasonHint': 'For the history: an incident reference, never personal data.',
   'console.access.messageFr': 'Message shown in French (optional)',

@@ -28,6 +28,7 @@ export const consoleFr = {
   'console.access.closeLegend.citizens': 'Fermer l’accès des usagers',
   'console.access.closeLegend.staff': 'Fermer la console (seule la ligne de commande pourra la rouvrir)',
   'console.access.sessionsToEnd': 'Sessions d’usagers ouvertes, qui prendraient fin maintenant : {count}.',
+  'console.access.staffSessionsToEnd': 'Sessions d’agents ouvertes, dont la vôtre, qui prendraient fin maintenant : {count}.',
   'console.access.reasonLabel': 'Motif',
   'console.access.reasonHint': 'Pour l’historique : une référence d’incident, jamais de donnée personnelle.',
   'console.access.messageFr': 'Message affiché en français (facultatif)',
