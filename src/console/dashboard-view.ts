@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessState } from '../incident/access.ts';
 import { ACCESS_SCOPES, type AccessScope } from '../incident/access-scope.ts';
-import type { Incident } from '../incident/incidents.ts';
+import { TITLE_MAX, type Incident } from '../incident/incidents.ts';
 import { STAFF_POLICY } from '../staff/policy.ts';
-import { formatDateTime } from '../time-format.ts';
+import { formatDateTime, localFromInstant } from '../time-format.ts';
 import { csrfField } from '../web/csrf.ts';
 import { alert, input } from '../web/forms.ts';
 import { html, type SafeHtml } from '../web/html.ts';
@@ -26,6 +26,27 @@ export interface AccessFormValues {
   messageFr: string;
   messageEn: string;
   error: { field: 'reason' | 'message_fr' | 'message_en'; text: string } | null;
+}
+
+export interface IncidentFormValues {
+  title: string;
+  /** As typed: `YYYY-MM-DDTHH:MM` in the site's zone. */
+  detectedAt: string;
+  error: { field: 'title' | 'detected_at'; text: string } | null;
+}
+
+/** Opening an incident (what `sesame incident open` does): a title and when it was detected, in the site's zone. */
+function openIncidentForm(request: FastifyRequest, reply: FastifyReply, locale: Locale, form: IncidentFormValues | null, now: Date, timeZone: string): SafeHtml {
+  const errorOf = (f: 'title' | 'detected_at'): string | undefined => (form?.error?.field === f ? form.error.text : undefined);
+  return html`<form method="post" action="/console/incidents" id="open-incident" class="fr-mt-4w">
+  ${csrfField(request, reply)}
+  <fieldset class="fr-fieldset">
+    <legend class="fr-fieldset__legend">${t(locale, 'console.incidentOpen.legend')}<span class="fr-hint-text">${t(locale, 'console.incidentOpen.lead')}</span></legend>
+    <div class="fr-fieldset__element">${input({ id: 'title', label: t(locale, 'console.incidentOpen.titleLabel'), hint: t(locale, 'console.incidentOpen.titleHint'), value: form?.title, error: errorOf('title'), maxlength: TITLE_MAX })}</div>
+    <div class="fr-fieldset__element">${input({ id: 'detected_at', type: 'datetime-local', label: t(locale, 'console.incidentOpen.detectedLabel'), hint: t(locale, 'console.incidentOpen.detectedHint', { zone: timeZone }), value: form?.detectedAt ?? localFromInstant(now, timeZone), error: errorOf('detected_at') })}</div>
+  </fieldset>
+  <button class="fr-btn fr-btn--secondary" type="submit">${t(locale, 'console.incidentOpen.submit')}</button>
+</form>`;
 }
 
 function incidentsTable(locale: Locale, incidents: readonly Incident[], now: Date, timeZone: string): SafeHtml {
@@ -91,13 +112,14 @@ export function dashboardMain(o: {
   locale: Locale;
   incidents: readonly Incident[];
   access: Record<AccessScope, AccessState>;
-  /** Live citizen sessions a close of `citizens` would end now. */
   /** Live sessions a close of each scope would end now. */
   sessionsToEnd: Record<AccessScope, number>;
   now: Date;
   timeZone: string;
   notice: SafeHtml | null;
   form: AccessFormValues | null;
+  /** The incident form as posted, when it is shown again with an error. */
+  incidentForm?: IncidentFormValues | null;
 }): SafeHtml {
   const { locale } = o;
   return html`<h1 class="fr-mt-4w">${t(locale, 'console.title')}</h1>
@@ -105,6 +127,7 @@ export function dashboardMain(o: {
 ${o.notice ?? ''}
 <h2>${t(locale, 'console.incidents.title')}</h2>
 ${incidentsTable(locale, o.incidents, o.now, o.timeZone)}
+${openIncidentForm(o.request, o.reply, locale, o.incidentForm ?? null, o.now, o.timeZone)}
 <h2 class="fr-mt-6w">${t(locale, 'console.access.title')}</h2>
 <p>${t(locale, 'console.access.lead')}</p>
 <div class="fr-grid-row fr-grid-row--gutters fr-mb-6w">

@@ -5,13 +5,14 @@ import { AccessMessageError, type AccessMessages } from '../incident/access-mess
 import { closeAccess, openAccess, previewAccess, readAccessScopes, type AccessChange, type AlsoInTx } from '../incident/access.ts';
 import { CONSOLE_PREFIX, isScopeChoice, type AccessScope } from '../incident/access-scope.ts';
 import { latestCohort } from '../incident/cohort-store.ts';
-import { findIncident, listIncidents, REFERENCE, timelineOf } from '../incident/incidents.ts';
+import { findIncident, listIncidents, openIncident, REFERENCE, timelineOf, TITLE_MAX } from '../incident/incidents.ts';
+import { instantFromLocal } from '../time-format.ts';
 import type { StaffSession } from '../staff/sessions.ts';
 import { sendError } from '../web/errors.ts';
 import { field } from '../web/forms.ts';
 import type { SafeHtml } from '../web/html.ts';
 import { localeOf, t } from '../web/i18n.ts';
-import { dashboardMain, doneNotice, type AccessFormValues } from './dashboard-view.ts';
+import { dashboardMain, doneNotice, type AccessFormValues, type IncidentFormValues } from './dashboard-view.ts';
 import type { ConsoleDeps } from './deps.ts';
 import { incidentMain } from './incident-view.ts';
 import { sendConsolePage } from './layout.ts';
@@ -41,7 +42,11 @@ export async function consolePages(app: FastifyInstance, deps: ConsoleDeps): Pro
 
   const by = (session: StaffSession) => ({ kind: 'staff' as const, name: session.login });
 
-  async function dashboard(request: FastifyRequest, reply: FastifyReply, o: { status?: number; notice?: SafeHtml | null; form?: AccessFormValues | null } = {}): Promise<FastifyReply> {
+  async function dashboard(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    o: { status?: number; notice?: SafeHtml | null; form?: AccessFormValues | null; incidentForm?: IncidentFormValues | null } = {},
+  ): Promise<FastifyReply> {
     const locale = localeOf(request);
     const session = sessionOf(request);
     const [incidents, access, preview] = await Promise.all([
@@ -51,7 +56,7 @@ export async function consolePages(app: FastifyInstance, deps: ConsoleDeps): Pro
       previewAccess(deps.db, clock, { action: 'close', scope: 'all', by: by(session), record: false }),
     ]);
     const query = request.query as Record<string, unknown> | undefined;
-    const main = dashboardMain({ request, reply, locale, incidents, access, sessionsToEnd: { citizens: preview.sessionsToEnd, staff: preview.staffSessionsToEnd }, now: clock.now(), timeZone: deps.timeZone, notice: o.notice ?? doneNotice(locale, query?.done), form: o.form ?? null });
+    const main = dashboardMain({ request, reply, locale, incidents, access, sessionsToEnd: { citizens: preview.sessionsToEnd, staff: preview.staffSessionsToEnd }, now: clock.now(), timeZone: deps.timeZone, notice: o.notice ?? doneNotice(locale, query?.done), form: o.form ?? null, incidentForm: o.incidentForm ?? null });
     return sendConsolePage(request, reply, { title: t(locale, 'console.title'), main, session, status: o.status });
   }
 
@@ -100,6 +105,30 @@ export async function consolePages(app: FastifyInstance, deps: ConsoleDeps): Pro
         return dashboard(request, reply, { status: 400, form: { ...values, error: { field: f, text: t(locale, `console.access.error.${f}`) } } });
       }
       return reply.redirect(`${CONSOLE_PREFIX}?done=${change.changed ? 'closed' : 'unchanged'}`, 303);
+    });
+  });
+
+  app.post(`${CONSOLE_PREFIX}/incidents`, async (request, reply) => {
+    const session = sessionOf(request);
+    const locale = localeOf(request);
+    const values: IncidentFormValues = { title: field(request, 'title', TITLE_MAX + 100).trim(), detectedAt: field(request, 'detected_at', 40).trim(), error: null };
+    const detectedAt = instantFromLocal(values.detectedAt, deps.timeZone);
+    // Checked before the step-up, as openIncident would: nobody is asked for a passkey to be told the form is wrong.
+    const wrong = !ONE_LINE(values.title, TITLE_MAX) ? 'title' : !detectedAt || detectedAt.getTime() > clock.now().getTime() ? 'detected_at' : null;
+    if (wrong || !detectedAt) {
+      const f = wrong ?? 'detected_at';
+      return dashboard(request, reply, { status: 400, incidentForm: { ...values, error: { field: f, text: t(locale, `console.incidentOpen.error.${f}`) } } });
+    }
+    return stepUpOr(deps, request, reply, session, async () => {
+      const incident = await openIncident(deps.db, clock, {
+        title: values.title,
+        detectedAt,
+        by: by(session),
+        also: async (tx, opened) => {
+          await audit(tx, clock, { type: 'staff.action', accountId: null, requestId: request.id, payload: { staffId: session.staffId, sessionId: session.id, action: 'incident-open', scope: null, changed: true, incident: opened.reference } });
+        },
+      });
+      return reply.redirect(`${CONSOLE_PREFIX}/incidents/${incident.reference}`, 303);
     });
   });
 

@@ -67,7 +67,11 @@ const toIncident = (r: IncidentRow): Incident => ({
 export const TITLE_MAX = 200;
 export const REFERENCE = /^INC-\d{4}-\d{3,}$/;
 
-export async function openIncident(db: Database, clock: Clock, o: { title: string; detectedAt: Date; by: IncidentActor }): Promise<Incident> {
+export async function openIncident(
+  db: Database,
+  clock: Clock,
+  o: { title: string; detectedAt: Date; by: IncidentActor; /** Run in the same transaction (the console's own audit event). */ also?: (tx: Tx, incident: Incident) => Promise<void> },
+): Promise<Incident> {
   const title = o.title.trim();
   if (title === '' || title.length > TITLE_MAX || /\p{Cc}/u.test(title)) throw new RangeError(`the title must be 1 to ${TITLE_MAX} characters on one line`);
   const now = clock.now();
@@ -85,6 +89,7 @@ export async function openIncident(db: Database, clock: Clock, o: { title: strin
     );
     const incident = toIncident(inserted.rows[0] as IncidentRow);
     await recordStep(tx, clock, incident, { kind: 'opened', by: o.by, applied: true, summary: { detectedAt: o.detectedAt.toISOString() } });
+    await o.also?.(tx, incident);
     return incident;
   });
 }

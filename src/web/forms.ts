@@ -15,7 +15,7 @@ export interface InputOptions {
   hint?: string;
   value?: string;
   error?: string;
-  type?: 'text' | 'password' | 'date' | 'email';
+  type?: 'text' | 'password' | 'date' | 'email' | 'datetime-local';
   autocomplete?: string;
   inputmode?: 'numeric' | 'text' | 'email';
   maxlength?: number;
