@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { onEachBackend } from '../support/suites.ts';
 import { Browser, citizenWithPassword, logIn } from '../support/login.ts';
-import { fileProcedure, recordPayment, sectionById, textOf } from '../support/beneficiary-file.ts';
+import { AGENCY, fileProcedure, recordPayment, sectionById, textOf } from '../support/beneficiary-file.ts';
+import { newId } from '../../src/crypto/random.ts';
+import { system } from '../../src/db/contexts.ts';
+import { appendEvent } from '../../src/file/events.ts';
+import { submitProcedure } from '../../src/file/procedures/submit.ts';
 
 /**
  * The payment certificate: a printable page (its own print stylesheet, no script) that lists
@@ -54,6 +58,33 @@ onEachBackend('payment certificate', ({ t }) => {
     assert.match(page.body, /<h1>Payment certificate<\/h1>/);
     assert.equal(textOf(sectionById(page.body, 'certificate-period', 'dd')), 'From 1 March 2025 to 30 April 2025');
     assert.match(page.body, /id="certificate-none">No payment was made over this period\./);
+  });
+
+  test('what a certificate certified is kept from its issue: a payment recorded late or cancelled afterwards does not change it; one issued before snapshots reads the file', async () => {
+    const c = await citizenWithPassword(t, { identity: { givenNames: 'Jules', familyName: 'Perrin', birthDate: '1985-07-14' } });
+    const january = await recordPayment(t, c.accountId, { date: '2025-01-05', amountCents: 10000, benefit: 'RSA', reference: 'JAN' });
+    const b = new Browser(t);
+    await logIn(b, c);
+    const { id } = await fileProcedure(b, 'payment-certificate', { from: '2025-01', to: '2025-12' });
+    const listed = async (procedureId: string): Promise<string[]> => {
+      const page = await b.get(`/account/procedures/${procedureId}/certificate`);
+      assert.equal(page.statusCode, 200);
+      return [...sectionById(page.body, 'certified-payments', 'table').matchAll(/<tr><td>([\s\S]*?)<\/tr>/g)].map((m) => textOf(m[1] ?? ''));
+    };
+    assert.deepEqual(await listed(id), ['5 janvier 2025 Revenu de solidarité active (RSA) 100,00 €']);
+
+    // Afterwards, the agency records a March payment late and cancels January's.
+    await recordPayment(t, c.accountId, { date: '2025-03-05', amountCents: 20000, benefit: 'APL', reference: 'MARCH' });
+    await system(t.deps.db, 'test', (tx) =>
+      appendEvent(tx, t.deps, { type: 'payment.recorded', accountId: c.accountId, key: january, after: { reference: 'JAN', benefit: 'RSA', status: 'cancelled', iban: null, date: '2025-01-05', amountCents: 10000 }, actor: AGENCY, sessionId: null, level: null }),
+    );
+    assert.deepEqual(await listed(id), ['5 janvier 2025 Revenu de solidarité active (RSA) 100,00 €'], 'the issued certificate says the same');
+
+    // A certificate filed before certificates kept what they certified: read from the file as it is.
+    const legacy = await system(t.deps.db, 'test', (tx) =>
+      submitProcedure(tx, t.deps, { accountId: c.accountId, sessionId: newId(), level: 'eidas1', kind: 'payment-certificate', data: { from: '2025-01', to: '2025-12' }, status: 'accepted' }),
+    );
+    assert.deepEqual(await listed(legacy.id), ['5 mars 2025 Aide personnalisée au logement (APL) 200,00 €']);
   });
 
   test('no certificate for another kind of procedure: the ordinary 404', async () => {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Account } from '../../accounts/accounts.ts';
 import { lastDayOfMonth, localDate } from '../../file/procedures/dates.ts';
-import { certifiedPayments, type PaymentCertificateData } from '../../file/procedures/payment-certificate.ts';
+import { certifiedPayments, type CertifiedSnapshot, type PaymentCertificateData } from '../../file/procedures/payment-certificate.ts';
 import type { PaymentView } from '../../file/projections/payments.ts';
 import type { ProcedureView } from '../../file/projections/procedures.ts';
 import { html } from '../../web/html.ts';
@@ -14,6 +14,15 @@ import { PROCEDURES } from './views.ts';
 import { table } from '../../web/table.ts';
 
 /**
+ * What a certificate issued before snapshots were kept certifies: read from the file as it is
+ * now (payments up to its issue day), as those certificates always were.
+ */
+export function certifiedFromFile(account: Account, payments: readonly PaymentView[], period: PaymentCertificateData, issuedOn: string): CertifiedSnapshot {
+  const { givenNames, familyName, birthDate } = account.identity;
+  return { beneficiary: { givenNames, familyName, birthDate }, payments: certifiedPayments(payments, period, issuedOn) };
+}
+
+/**
  * The payment certificate as a document of its own: no site header, menu or footer to hide
  * when printing, an A4 print stylesheet, and the back link and print hint marked
  * `fr-no-print`. The browser's "Print" makes the PDF; no script is needed.
@@ -21,16 +30,15 @@ import { table } from '../../web/table.ts';
 export function sendCertificate(
   request: FastifyRequest,
   reply: FastifyReply,
-  o: { procedure: ProcedureView; period: PaymentCertificateData; account: Account; payments: readonly PaymentView[]; timeZone: string },
+  o: { procedure: ProcedureView; period: PaymentCertificateData; certified: CertifiedSnapshot; timeZone: string },
 ): FastifyReply {
   const locale = localeOf(request);
   const service = siteOf(request).serviceName;
   const issuedOn = localDate(new Date(o.procedure.submittedAt), o.timeZone);
-  const payments = certifiedPayments(o.payments, o.period, issuedOn);
+  const { payments, beneficiary: identity } = o.certified;
   const total = payments.reduce((sum, p) => sum + p.amountCents, 0);
   const from = formatDay(locale, `${o.period.from}-01`);
   const to = formatDay(locale, lastDayOfMonth(o.period.to));
-  const { identity } = o.account;
   const title = t(locale, 'certificate.title');
 
   const document = html`<!doctype html>

@@ -1,5 +1,7 @@
 import { addMonths, monthOf } from '../../file/procedures/dates.ts';
-import { CERTIFICATE_FIELDS, certificateMonths, parsePaymentCertificate, paymentCertificateOf } from '../../file/procedures/payment-certificate.ts';
+import { readAccount } from '../../accounts/accounts.ts';
+import { CERTIFICATE_FIELDS, certificateMonths, certifiedPayments, parsePaymentCertificate, paymentCertificateOf, type CertifiedSnapshot } from '../../file/procedures/payment-certificate.ts';
+import { listPayments } from '../../file/projections/payments.ts';
 import { html } from '../../web/html.ts';
 import { t } from '../../web/i18n.ts';
 import { formatMonth } from '../payments/format.ts';
@@ -12,11 +14,23 @@ export const paymentCertificate: ProcedureKindModule = {
   fields: CERTIFICATE_FIELDS,
   initialStatus: 'accepted',
 
-  async prepare(_tx, _ring, _accountId, today) {
+  async prepare(tx, ring, accountId, today) {
     const months = certificateMonths(today);
+    // Issued on submission, under the file's lock: what it certifies is read here and kept with it (certifiedSnapshotOf).
+    const [account, payments] = await Promise.all([readAccount(tx, ring, accountId), listPayments(tx, ring, accountId)]);
     return {
-      available: true,
-      parse: (values) => parsePaymentCertificate(values, today),
+      available: account !== null,
+      parse: (values) => {
+        const parsed = parsePaymentCertificate(values, today);
+        if (!parsed.ok) return parsed;
+        if (!account) return { ok: false, errors: {} };
+        const { givenNames, familyName, birthDate } = account.identity;
+        const certified: CertifiedSnapshot = {
+          beneficiary: { givenNames, familyName, birthDate },
+          payments: certifiedPayments(payments, parsed.data, today).map((p) => ({ date: p.date, benefit: p.benefit, amountCents: p.amountCents })),
+        };
+        return { ok: true, data: { ...parsed.data, certified } };
+      },
       fields({ locale, values, errors }) {
         const options = months.map((m) => ({ value: m, label: formatMonth(locale, m) }));
         // First display: the last twelve months, the most common request.

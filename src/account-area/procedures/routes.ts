@@ -5,7 +5,7 @@ import { lockFile } from '../../file/events.ts';
 import { isProcedureKind } from '../../file/procedures/catalogue.ts';
 import { localDate } from '../../file/procedures/dates.ts';
 import type { FieldErrors, FormValues } from '../../file/procedures/form.ts';
-import { paymentCertificateOf } from '../../file/procedures/payment-certificate.ts';
+import { certifiedSnapshotOf, paymentCertificateOf } from '../../file/procedures/payment-certificate.ts';
 import { submitProcedure } from '../../file/procedures/submit.ts';
 import { listPayments } from '../../file/projections/payments.ts';
 import { listProcedures, readProcedure } from '../../file/projections/procedures.ts';
@@ -14,7 +14,7 @@ import { field } from '../../web/forms.ts';
 import { localeOf, t } from '../../web/i18n.ts';
 import type { AccountDeps } from '../account-deps.ts';
 import { sendAccountPage } from '../account-page.ts';
-import { sendCertificate } from './certificate-page.ts';
+import { certifiedFromFile, sendCertificate } from './certificate-page.ts';
 import type { PreparedForm, ProcedureKindModule } from './kind.ts';
 import { KIND_MODULES } from './kinds.ts';
 import { detailPage, formPage, listPage, PROCEDURES } from './views.ts';
@@ -97,12 +97,17 @@ export async function procedureRoutes(app: FastifyInstance, deps: AccountDeps): 
       const procedure = await readProcedure(tx, deps.ring, session.accountId, id);
       const period = procedure?.kind === 'payment-certificate' && procedure.status === 'accepted' ? paymentCertificateOf(procedure.data) : null;
       if (!procedure || !period) return null;
+      const frozen = certifiedSnapshotOf(procedure.data);
+      if (frozen) return { procedure, period, certified: frozen, read: [] };
+      // Issued before certificates kept what they certified.
       const [account, payments] = await Promise.all([readAccount(tx, deps.ring, session.accountId), listPayments(tx, deps.ring, session.accountId)]);
-      return account ? { procedure, period, account, payments } : null;
+      if (!account) return null;
+      const certified = certifiedFromFile(account, payments, period, localDate(new Date(procedure.submittedAt), deps.timeZone));
+      return { procedure, period, certified, read: [account.id, ...payments.map((p) => p.accountId)] };
     });
     // Not a certificate of this citizen's (or not one yet): the same 404 as any unknown page.
     if (!found) return reply.callNotFound();
-    carries(request, found.procedure.accountId, found.account.id, ...found.payments.map((p) => p.accountId));
-    return sendCertificate(request, reply, { ...found, timeZone: deps.timeZone });
+    carries(request, found.procedure.accountId, ...found.read);
+    return sendCertificate(request, reply, { procedure: found.procedure, period: found.period, certified: found.certified, timeZone: deps.timeZone });
   });
 }

@@ -48,6 +48,37 @@ export function paymentCertificateOf(data: Record<string, unknown>): PaymentCert
 }
 
 /**
+ * What a certificate certified, frozen when it was issued: the beneficiary as the file named
+ * them and the payments listed. The page shows this, never the file as it is later (a payment
+ * recorded late or cancelled, a name corrected): a certificate printed twice says the same.
+ */
+export type CertifiedSnapshot = {
+  beneficiary: { givenNames: string; familyName: string; birthDate: string };
+  payments: { date: string; benefit: string; amountCents: number }[];
+};
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const isText = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
+
+/** The snapshot in a certificate's data; null for one issued before snapshots were kept (or one that does not read as such). */
+export function certifiedSnapshotOf(data: Record<string, unknown>): CertifiedSnapshot | null {
+  const c = data.certified;
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) return null;
+  const { beneficiary: b, payments } = c as Record<string, unknown>;
+  if (typeof b !== 'object' || b === null || !Array.isArray(payments)) return null;
+  const { givenNames, familyName, birthDate } = b as Record<string, unknown>;
+  if (!isText(givenNames, 200) || !isText(familyName, 200) || !isText(birthDate, 10)) return null;
+  const listed: CertifiedSnapshot['payments'] = [];
+  for (const p of payments as unknown[]) {
+    if (typeof p !== 'object' || p === null) return null;
+    const { date, benefit, amountCents } = p as Record<string, unknown>;
+    if (!isText(date, 10) || !DAY.test(date) || !isText(benefit, 40) || typeof amountCents !== 'number' || !Number.isSafeInteger(amountCents)) return null;
+    listed.push({ date, benefit, amountCents });
+  }
+  return { beneficiary: { givenNames, familyName, birthDate }, payments: listed };
+}
+
+/**
  * What the certificate lists: the payments actually made in the period, up to the day it was
  * issued, oldest first (a certificate reads like a statement).
  */
