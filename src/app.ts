@@ -60,7 +60,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyFormbody);
   await app.register(securityHeaders, { production });
   await app.register(httpMetrics, { token: deps.config.metricsToken });
-  rawRoutes.wire(deps.logger, app.httpRequestMetrics);
+  rawRoutes.wire(deps.logger, app.httpRequestMetrics, production);
   app.addHook('preClose', async () => rawRoutes.closing());
   await app.register(i18nPlugin);
   await app.register(errorPages);

@@ -18,6 +18,8 @@ export interface OidcStoreDeps {
   db: Database;
   ring: KeyRing;
   clock: Clock;
+  /** Told when a batch of saves had to be retried row by row (logged: it should not happen). */
+  onBatchFallback?: (err: unknown, rows: number) => void;
 }
 
 /** What every model's adapter of one provider shares: its dependencies, its data keys and its per-request prefetches. */
@@ -37,7 +39,7 @@ export interface OidcStore extends OidcStoreDeps {
 
 export function createOidcStore(deps: OidcStoreDeps): OidcStore {
   const statements = deps.db.oidcSystemStatements;
-  return { ...deps, keys: new OidcPayloadKeys(deps.db, deps.ring, deps.clock), prefetched: new WeakMap(), upserts: statements ? new UpsertBatch(statements) : null };
+  return { ...deps, keys: new OidcPayloadKeys(deps.db, deps.ring, deps.clock), prefetched: new WeakMap(), upserts: statements ? new UpsertBatch(statements, deps.onBatchFallback) : null };
 }
 
 /** Runs a function in one context's transaction: `(f) => system(db, reason, f)`, `(f) => citizen(db, id, f)`. */
@@ -230,7 +232,8 @@ export class PgAdapter implements Adapter {
     const { ring, clock } = this.#store;
     const idMac = mac(ring, 'id', id);
     // The guarded UPDATE alone (one statement, committed when it returns). Only when it did not
-    // win is the row looked at again, in a transaction that sees the winner's commit.
+    // win is the row looked at again, in a transaction that sees the winner's commit. No wait
+    // for queued saves (upsert-batch.ts): one landing later keeps the mark (its COALESCE).
     const won = await this.#statement(
       `UPDATE oidc_payloads SET consumed_at = $3 WHERE model = $1 AND id_mac = $2 AND consumed_at IS NULL AND (expires_at IS NULL OR expires_at > $3)`,
       [this.name, idMac, clock.now()],
@@ -255,12 +258,15 @@ export class PgAdapter implements Adapter {
   async destroy(id: string): Promise<void> {
     const idMac = mac(this.#store.ring, 'id', id);
     this.#forget(idMac);
+    // A save of this row still queued would otherwise land after the delete (upsert-batch.ts).
+    await this.#store.upserts?.settled();
     await this.#statement(`DELETE FROM oidc_payloads WHERE model = $1 AND id_mac = $2`, [this.name, idMac]);
   }
 
   /** Every model's rows of the grant (the provider destroys the Grant itself separately). */
   async revokeByGrantId(grantId: string): Promise<void> {
     const grantMac = mac(this.#store.ring, 'id', grantId);
+    await this.#store.upserts?.settled();
     await this.#statement(`DELETE FROM oidc_payloads WHERE grant_mac = $1`, [grantMac]);
   }
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
-import type Provider from 'oidc-provider';
+import Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { audit } from '../audit/log.ts';
 import type { AuditEvent } from '../audit/catalogue.ts';
@@ -136,7 +136,9 @@ export function installOidcAudit(provider: Provider, o: OidcAuditOptions): OidcA
   // The revocation endpoint (and a replayed refresh token, which the library destroys).
   const revoked = (token: { kind: string; clientId?: string | undefined; accountId?: string | undefined }): void => {
     if (!token.clientId) return;
-    queue.push({ type: 'oidc.token-revoked', accountId: accountOf(token.accountId), payload: { clientId: token.clientId, kind: token.kind } });
+    // The library passes no context with this event: the request's own, where there is one.
+    const req = Provider.ctx?.req;
+    queue.push({ type: 'oidc.token-revoked', accountId: accountOf(token.accountId), requestId: req ? o.requestIds.get(req) : undefined, payload: { clientId: token.clientId, kind: token.kind } });
   };
   provider.on('access_token.destroyed', revoked);
   provider.on('refresh_token.destroyed', revoked);

@@ -97,6 +97,7 @@ export async function oidcProvider(app: FastifyInstance, o: OidcMountOptions): P
     // The provider reads time from Date: its storage must agree (docs/integration.md).
     clock: systemClock,
     signingKeys: o.signingKeys,
+    onBatchFallback: (err, rows) => app.log.error({ err, rows }, 'oidc saves retried one by one'),
     ...(o.lifetimes ? { lifetimes: o.lifetimes } : {}),
     cookieKeys: [cookieKey],
     configuration: {
@@ -130,6 +131,8 @@ export async function oidcProvider(app: FastifyInstance, o: OidcMountOptions): P
   // Audit events of the flow (audit.ts), written in the background; flushed when the app closes.
   const oidcAudit = installOidcAudit(provider, { db: auth.db, clock: auth.clock, requests, requestIds, onError: (err, types) => app.log.error({ err, types }, 'oidc audit events not written') });
   app.addHook('onClose', () => oidcAudit.settled());
+  // The library answers server_error and emits this, nothing more: the cause goes to our log, under the request's id.
+  provider.on('server_error', (ctx, err) => app.log.error({ err, reqId: requestIds.get(ctx.req) }, 'oidc provider error'));
   o.onProvider?.(provider);
   const callback = provider.callback() as RequestListener;
   const machine = machineEndpoint({

@@ -41,20 +41,40 @@ const withConsumed = (r: UpsertRow, consumedAt: Date): UpsertRow => [r[0], r[1],
  */
 export class UpsertBatch {
   readonly #statements: Queryable;
+  readonly #onFallback: (err: unknown, rows: number) => void;
   #rows = new Map<string, UpsertRow>();
   #written: Promise<Map<string, unknown>> | null = null;
+  /** Batches queued or on the wire, for settled(). */
+  readonly #pending = new Set<Promise<unknown>>();
 
-  constructor(statements: Queryable) {
+  /** `onFallback`: a turn's statement failed and its rows are being tried one by one (logged: it should not happen). */
+  constructor(statements: Queryable, onFallback: (err: unknown, rows: number) => void = () => {}) {
     this.#statements = statements;
+    this.#onFallback = onFallback;
   }
 
   async add(row: UpsertRow): Promise<void> {
     const key = `${row[0]}\0${row[1].toString('base64url')}`;
     const earlier = this.#rows.get(key);
-    this.#rows.set(key, earlier?.[9] && !row[9] ? withConsumed(row, earlier[9]) : row);
-    this.#written ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#flush());
+    // Two statements in a row would keep the first consumed mark (COALESCE): so does the merge.
+    this.#rows.set(key, earlier?.[9] ? withConsumed(row, earlier[9]) : row);
+    if (!this.#written) {
+      const written = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#flush());
+      this.#written = written;
+      this.#pending.add(written);
+      void written.finally(() => this.#pending.delete(written));
+    }
     const failures = await this.#written;
     if (failures.has(key)) throw failures.get(key);
+  }
+
+  /**
+   * Waits for every save already made (queued or on the wire). A delete, a consume or a
+   * revocation calls it first, so that a save made before it cannot land after it and bring
+   * back what it removed (a save waits up to one turn here; a delete does not).
+   */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
   }
 
   /** Resolves with the rows that could not be written and why. */
@@ -68,11 +88,15 @@ export class UpsertBatch {
       for (const [key, row] of rows) await alone(key, row);
       return failures;
     }
-    const all = [...rows.values()];
+    // Rows in one order in every batch: two batches on the wire at once, sharing rows, then take
+    // their row locks in the same order and cannot deadlock each other.
+    const sorted = [...rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const all = sorted.map(([, row]) => row);
     try {
       await this.#statements.query(UPSERT_MANY, Array.from({ length: 10 }, (_, column) => all.map((row) => row[column] ?? null)));
-    } catch {
-      await Promise.all([...rows].map(([key, row]) => alone(key, row)));
+    } catch (err) {
+      this.#onFallback(err, all.length);
+      await Promise.all(sorted.map(([key, row]) => alone(key, row)));
     }
     return failures;
   }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../logger.ts';
 import { newRequestId, requestSummary } from './request-log.ts';
+import { applySecurityHeadersRaw } from './security-headers.ts';
 
 /**
  * A route answered without Fastify: its handler writes the raw response itself and never
@@ -29,6 +30,7 @@ export class RawRoutes {
   #closing = false;
   #logger: Logger | undefined;
   #metrics: RawRouteMetrics | undefined;
+  #production = true;
 
   add(path: string, handler: RawHandler): void {
     if (this.#routes.has(path)) throw new Error(`raw route ${path} added twice`);
@@ -36,9 +38,10 @@ export class RawRoutes {
   }
 
   /** Once the app has its logger and metrics (buildApp). */
-  wire(logger: Logger, metrics: RawRouteMetrics): void {
+  wire(logger: Logger, metrics: RawRouteMetrics, production: boolean): void {
     this.#logger = logger;
     this.#metrics = metrics;
+    this.#production = production;
   }
 
   /** From Fastify's preClose: like Fastify's return503OnClosing, new requests get a 503. */
@@ -47,7 +50,7 @@ export class RawRoutes {
   }
 
   /** Fastify's serverFactory: the same HTTP server Fastify makes, with this lane in front of it. */
-  readonly serverFactory = (fastifyHandler: RequestListener, options: { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number }): Server => {
+  readonly serverFactory = (fastifyHandler: RequestListener, options: { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number; maxRequestsPerSocket?: number | null }): Server => {
     const server = createServer((req, res) => {
       const path = (req.url ?? '').split('?', 1)[0] ?? '';
       const handler = this.#routes.get(path);
@@ -60,22 +63,34 @@ export class RawRoutes {
     if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
     if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
     if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);
+    if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
     return server;
   };
 
   #serve(handler: RawHandler, route: string, req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const requestId = newRequestId();
+    // 'close' too: an aborted request still gets its line and its count, once.
+    let done = false;
+    const finished = (): void => {
+      if (done) return;
+      done = true;
+      const durationMs = performance.now() - started;
+      this.#metrics?.observe(req.method ?? '', route, res.statusCode, durationMs / 1000);
+      this.#logger?.info({ reqId: requestId, ...requestSummary(req.method ?? '', req.url ?? '', route, res.statusCode, durationMs), ...(res.writableFinished ? {} : { aborted: true }) }, 'request');
+    };
+    res.once('finish', finished);
+    res.once('close', finished);
     if (this.#closing) {
-      res.writeHead(503, { 'content-type': 'application/json', connection: 'close', 'cache-control': 'no-store' });
+      applySecurityHeadersRaw(res, { production: this.#production });
+      res.writeHead(503, { 'content-type': 'application/json', connection: 'close' });
       res.end('{"error":"temporarily_unavailable"}');
       return;
     }
-    res.once('finish', () => {
-      const durationMs = performance.now() - started;
-      this.#metrics?.observe(req.method ?? '', route, res.statusCode, durationMs / 1000);
-      this.#logger?.info({ reqId: requestId, ...requestSummary(req.method ?? '', req.url ?? '', route, res.statusCode, durationMs) }, 'request');
+    handler(req, res, requestId).catch((err: unknown) => {
+      // Handlers answer their own errors; this is the last resort, never an unhandled rejection.
+      this.#logger?.error({ err, reqId: requestId }, 'raw route failed');
+      res.destroy();
     });
-    void handler(req, res, requestId);
   }
 }

@@ -55,6 +55,7 @@ describe('the raw lane itself', () => {
       assert.equal(res.status, 503);
       assert.equal(res.headers.get('connection'), 'close');
       assert.match(res.headers.get('cache-control') ?? '', /no-store/);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     } finally {
       server.close();
     }
@@ -155,6 +156,20 @@ for (const backend of backends()) {
         requestIds = await system(t.deps.db, 'test', async (tx) => (await tx.query<{ request_id: string | null }>(`SELECT request_id FROM audit_log WHERE type = 'oidc.token-issued'`)).rows.map((r) => r.request_id));
       }
       assert.deepEqual(requestIds, [line.reqId]);
+    });
+
+    test('a revocation through the lane is audited under its request id', async () => {
+      const issued = (await (await grant()).json()) as { access_token: string };
+      const res = await fetch(`${base}${OIDC_ROUTES.revocation}`, { method: 'POST', headers: { authorization: basic(machine.clientId, machine.secret), 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${issued.access_token}` });
+      assert.equal(res.status, 200);
+      const line = logs.lines().findLast((l) => l.msg === 'request' && l.path === OIDC_ROUTES.revocation);
+      assert.ok(line);
+      let ids: (string | null)[] = [];
+      for (let i = 0; i < 50 && ids.length === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        ids = await system(t.deps.db, 'test', async (tx) => (await tx.query<{ request_id: string | null }>(`SELECT request_id FROM audit_log WHERE type = 'oidc.token-revoked'`)).rows.map((r) => r.request_id));
+      }
+      assert.deepEqual(ids, [line.reqId]);
     });
 
     test('a wrong secret gets the provider\'s invalid_client, through the same lane', async () => {
