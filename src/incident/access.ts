@@ -201,7 +201,7 @@ export async function previewAccess(
     }
     const closing = o.action === 'close';
     const sessionsToEnd = closing && scopesOf(scope).includes('citizens') ? await liveSessions(tx, clock.now()) : 0;
-    const staffSessionsToEnd = closing && scopesOf(scope).includes('staff') ? await liveStaffSessions(tx, clock.now()) : 0;
+    const staffSessionsToEnd = closing && scopesOf(scope).includes('staff') ? await liveSessions(tx, clock.now(), 'staff') : 0;
     if (incident && o.record !== false) {
       const summary = {
         action: o.action,
@@ -227,10 +227,10 @@ async function setScopes(
   // Always citizens before staff (ACCESS_SCOPES' order): two changes at once lock in the same order.
   for (const scope of ACCESS_SCOPES) if (scopesOf(o.scope).includes(scope)) scopes.push(await setScope(tx, clock, scope, o));
   // Every close of citizens sweeps the sessions, even when already closed: a repeat is a cleanup.
-  const sessionsEnded = !o.open && scopes.some((s) => s.scope === 'citizens') ? await endCitizenSessions(tx, clock) : 0;
+  const sessionsEnded = !o.open && scopes.some((s) => s.scope === 'citizens') ? await endSessions(tx, clock, 'citizens') : 0;
   // Likewise for the console: a staff account in the wrong hands (the employment agency's
   // breach came through a partner's staff accounts) keeps no session into the reopening.
-  const staffSessionsEnded = !o.open && scopes.some((s) => s.scope === 'staff') ? await endStaffSessions(tx, clock) : 0;
+  const staffSessionsEnded = !o.open && scopes.some((s) => s.scope === 'staff') ? await endSessions(tx, clock, 'staff') : 0;
   const first = scopes[0] as ScopeChange;
   return { changed: scopes.some((s) => s.changed), state: first.state, scopes, sessionsEnded, staffSessionsEnded };
 }
@@ -260,39 +260,32 @@ async function setScope(tx: Tx, clock: Clock, scope: AccessScope, o: { open: boo
   return { scope, changed: true, state: toState(scope, rows[0]) };
 }
 
-/** Sessions not ended and not past their absolute expiry. */
-async function liveSessions(tx: Tx, now: Date): Promise<number> {
-  const { rows } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM sessions WHERE ended_at IS NULL AND expires_at > $1`, [now]);
+/** Each scope's sessions: the citizens' and the console's. */
+const SESSION_TABLES: Record<AccessScope, string> = { citizens: 'sessions', staff: 'staff_sessions' };
+
+/** Sessions of the scope not ended and not past their absolute expiry. */
+async function liveSessions(tx: Tx, now: Date, scope: AccessScope = 'citizens'): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${SESSION_TABLES[scope]} WHERE ended_at IS NULL AND expires_at > $1`, [now]);
   return rows[0]?.n ?? 0;
 }
 
-/** Staff sessions not ended and not past their absolute expiry. */
-async function liveStaffSessions(tx: Tx, now: Date): Promise<number> {
-  const { rows } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM staff_sessions WHERE ended_at IS NULL AND expires_at > $1`, [now]);
-  return rows[0]?.n ?? 0;
-}
-
-/** Ends every live staff session; one audit event with the count (no staff member named). */
-async function endStaffSessions(tx: Tx, clock: Clock): Promise<number> {
+/** Ends every live session of the scope; one audit event with the count (nobody named). */
+async function endSessions(tx: Tx, clock: Clock, scope: AccessScope): Promise<number> {
   const now = clock.now();
   const { rows } = await tx.query<{ n: number }>(
-    `WITH ended AS (UPDATE staff_sessions SET ended_at = $1, end_reason = 'access-closed' WHERE ended_at IS NULL AND expires_at > $1 RETURNING 1) SELECT count(*)::int AS n FROM ended`,
+    `WITH ended AS (UPDATE ${SESSION_TABLES[scope]} SET ended_at = $1, end_reason = 'access-closed' WHERE ended_at IS NULL AND expires_at > $1 RETURNING 1) SELECT count(*)::int AS n FROM ended`,
     [now],
   );
   const n = rows[0]?.n ?? 0;
-  if (n > 0) await audit(tx, clock, { type: 'staff.sessions-ended', accountId: null, payload: { count: n, reason: 'access-closed' } });
-  return n;
-}
-
-/** Ends every live citizen session; one audit event with the count (no account named). */
-async function endCitizenSessions(tx: Tx, clock: Clock): Promise<number> {
-  const now = clock.now();
-  const { rows } = await tx.query<{ n: number }>(
-    `WITH ended AS (UPDATE sessions SET ended_at = $1, end_reason = 'access-closed' WHERE ended_at IS NULL AND expires_at > $1 RETURNING 1) SELECT count(*)::int AS n FROM ended`,
-    [now],
-  );
-  const n = rows[0]?.n ?? 0;
-  if (n > 0) await audit(tx, clock, { type: 'sessions.ended', accountId: null, payload: { count: n, reason: 'access-closed', kept: null } });
+  if (n > 0) {
+    await audit(
+      tx,
+      clock,
+      scope === 'citizens'
+        ? { type: 'sessions.ended', accountId: null, payload: { count: n, reason: 'access-closed', kept: null } }
+        : { type: 'staff.sessions-ended', accountId: null, payload: { count: n, reason: 'access-closed' } },
+    );
+  }
   return n;
 }
 

@@ -121,6 +121,16 @@ for (const backend of backends()) {
       await tdb.close();
     });
 
+    /** The request ids of the events of a type, once there are some: they are written in the background (audit.ts). */
+    const auditedRequestIds = async (type: string): Promise<(string | null)[]> => {
+      let ids: (string | null)[] = [];
+      for (let i = 0; i < 50 && ids.length === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        ids = await system(t.deps.db, 'test', async (tx) => (await tx.query<{ request_id: string | null }>(`SELECT request_id FROM audit_log WHERE type = $1`, [type])).rows.map((r) => r.request_id));
+      }
+      return ids;
+    };
+
     const grant = (url = `${base}${OIDC_ROUTES.token}`): Promise<Response> =>
       fetch(url, { method: 'POST', headers: { authorization: basic(machine.clientId, machine.secret), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
 
@@ -149,13 +159,7 @@ for (const backend of backends()) {
       const metrics = await t.app.inject({ url: '/metrics' });
       assert.match(metrics.body, new RegExp(`http_requests_total\\{method="POST",route="${OIDC_ROUTES.token}",status_code="200"\\} 1`));
 
-      // The audit event is written in the background (audit.ts): wait for it.
-      let requestIds: (string | null)[] = [];
-      for (let i = 0; i < 50 && requestIds.length === 0; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        requestIds = await system(t.deps.db, 'test', async (tx) => (await tx.query<{ request_id: string | null }>(`SELECT request_id FROM audit_log WHERE type = 'oidc.token-issued'`)).rows.map((r) => r.request_id));
-      }
-      assert.deepEqual(requestIds, [line.reqId]);
+      assert.deepEqual(await auditedRequestIds('oidc.token-issued'), [line.reqId]);
     });
 
     test('a revocation through the lane is audited under its request id', async () => {
@@ -164,12 +168,7 @@ for (const backend of backends()) {
       assert.equal(res.status, 200);
       const line = logs.lines().findLast((l) => l.msg === 'request' && l.path === OIDC_ROUTES.revocation);
       assert.ok(line);
-      let ids: (string | null)[] = [];
-      for (let i = 0; i < 50 && ids.length === 0; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        ids = await system(t.deps.db, 'test', async (tx) => (await tx.query<{ request_id: string | null }>(`SELECT request_id FROM audit_log WHERE type = 'oidc.token-revoked'`)).rows.map((r) => r.request_id));
-      }
-      assert.deepEqual(ids, [line.reqId]);
+      assert.deepEqual(await auditedRequestIds('oidc.token-revoked'), [line.reqId]);
     });
 
     test('a wrong secret gets the provider\'s invalid_client, through the same lane', async () => {
