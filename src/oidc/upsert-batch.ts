@@ -69,9 +69,10 @@ export class UpsertBatch {
   }
 
   /**
-   * Waits for every save already made (queued or on the wire). A delete, a consume or a
-   * revocation calls it first, so that a save made before it cannot land after it and bring
-   * back what it removed (a save waits up to one turn here; a delete does not).
+   * Waits for every save already made (queued or on the wire). A delete or a revocation calls
+   * it first, so that a save made before it cannot land after it and bring back what it
+   * removed (a save waits up to one turn here; a delete does not). A consume need not: a save
+   * landing after it keeps its mark (COALESCE).
    */
   async settled(): Promise<void> {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);

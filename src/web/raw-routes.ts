@@ -4,8 +4,8 @@ import { newRequestId, requestSummary } from './request-log.ts';
 import { applySecurityHeadersRaw } from './security-headers.ts';
 
 /**
- * A route answered without Fastify: its handler writes the raw response itself and never
- * throws (it answers its own errors). `requestId` is ours, as in every log line.
+ * A route answered without Fastify: its handler writes the raw response itself and answers its
+ * own errors. `requestId` is ours, as in every log line.
  */
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>;
 
@@ -15,9 +15,9 @@ export interface RawRouteMetrics {
 
 /**
  * Exact paths served straight from Node's request event, before Fastify's router and hooks:
- * the OpenID provider's server-to-server endpoints (src/oidc/machine-endpoints.ts), where the
- * hooks citizen pages need (cookies, language, CSRF, session, a child logger per request)
- * cost more than the endpoint itself (bench/README.md). Each handler is also a Fastify route,
+ * the OpenID provider's server-to-server endpoints (src/oidc/machine-endpoints.ts), which need
+ * none of the hooks citizen pages do (cookies, language, CSRF, session, a child logger per
+ * request): about a tenth of a client-credentials grant's CPU (bench/README.md). Each handler is also a Fastify route,
  * so that `inject()` runs it too; only a listening server takes this lane.
  *
  * What the hooks give every response, each request here still gets: our request id and the
