@@ -1,79 +1,68 @@
-import { after, before, describe, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import type { TestApp } from '../support/app.ts';
-import { backends, type TestDatabase } from '../support/databases.ts';
+import { onEachBackendListening } from '../support/suites.ts';
 import { citizenWithPassword, type Citizen } from '../support/login.ts';
-import { authorize, HttpBrowser, listeningApp, relyingParty, type RelyingParty } from '../support/oidc-rp.ts';
+import { authorize, HttpBrowser, relyingParty, type RelyingParty } from '../support/oidc-rp.ts';
 
 /**
  * The requested level in the real flow (openid-client, our pages): eidas3 is refused with a
  * clear description before any login page; an unknown acr value is the client's default, never
  * lower; and preferred_username, for which Sésame has no source, is never released nor listed.
  */
-for (const backend of backends()) {
-  describe(`oidc requested level and claims on ${backend.name}`, { skip: backend.skip }, () => {
-    let tdb: TestDatabase;
-    let t: TestApp;
-    let base: string;
-    let plain: RelyingParty;
-    let strictDefault: RelyingParty;
-    let profile: RelyingParty;
-    let c: Citizen;
-    let browser: HttpBrowser;
+onEachBackendListening('oidc requested level and claims', (s) => {
+  const { t } = s;
+  let plain: RelyingParty;
+  let strictDefault: RelyingParty;
+  let profile: RelyingParty;
+  let c: Citizen;
+  let browser: HttpBrowser;
 
-    before(async () => {
-      tdb = await backend.open();
-      ({ t, base } = await listeningApp(tdb));
-      plain = await relyingParty(t, base, { name: 'Service', redirectUri: 'http://localhost:4401/callback', scopes: 'openid' });
-      strictDefault = await relyingParty(t, base, { name: 'Service exigeant', redirectUri: 'http://localhost:4402/callback', scopes: 'openid', acrMin: 'eidas1', acrDefault: 'eidas2' });
-      profile = await relyingParty(t, base, { name: 'Service profil', redirectUri: 'http://localhost:4403/callback', scopes: 'openid profile preferred_username' });
-      c = await citizenWithPassword(t);
-      browser = new HttpBrowser(base);
-      const first = await authorize(browser, t, plain, c, { scope: 'openid' });
-      assert.ok(first.end.searchParams.get('code'));
-    });
-    after(async () => {
-      await t.close();
-      await tdb.close();
-    });
-
-    test('acr_values=eidas3: access_denied to the service, with a description, before any login page', async () => {
-      const fresh = new HttpBrowser(base);
-      const attempt = await authorize(fresh, t, plain, c, { scope: 'openid', params: { acr_values: 'eidas3' }, stopAt: /^\/(login|step-up)/ });
-      assert.equal(`${attempt.end.origin}${attempt.end.pathname}`, plain.redirectUri);
-      assert.equal(attempt.end.searchParams.get('error'), 'access_denied');
-      assert.match(attempt.end.searchParams.get('error_description') ?? '', /eidas3 is not available/);
-      assert.equal(attempt.end.searchParams.get('state'), attempt.state);
-      // With a session too.
-      const withSession = await authorize(browser, t, plain, c, { scope: 'openid', params: { acr_values: 'eidas3' } });
-      assert.equal(withSession.end.searchParams.get('error'), 'access_denied');
-    });
-
-    test('an unknown acr value is the client’s default: eidas1 for one, a step-up for a client whose default is eidas2', async () => {
-      const ok = await authorize(browser, t, plain, c, { scope: 'openid', params: { acr_values: 'eidas0' }, stopAt: /^\/step-up\// });
-      const tokens = await oidc.authorizationCodeGrant(plain.config, ok.end, { pkceCodeVerifier: ok.verifier, expectedState: ok.state, expectedNonce: ok.nonce });
-      assert.equal(tokens.claims()?.acr, 'eidas1');
-      for (const acr of ['eidas0', 'https://refeds.org/profile/mfa']) {
-        const attempt = await authorize(browser, t, strictDefault, c, { scope: 'openid', params: { acr_values: acr }, stopAt: /^\/step-up\// });
-        assert.match(attempt.end.pathname, /^\/step-up\//, acr);
-      }
-      // Its default asked explicitly as eidas1 (allowed by its minimum): no step-up.
-      const low = await authorize(browser, t, strictDefault, c, { scope: 'openid', params: { acr_values: 'eidas1' }, stopAt: /^\/step-up\// });
-      assert.ok(low.end.searchParams.get('code'));
-    });
-
-    test('preferred_username: not on the consent page, not in the ID token nor userinfo', async () => {
-      const attempt = await authorize(browser, t, profile, c, { scope: 'openid profile preferred_username' });
-      assert.equal(attempt.consentPages.length, 1);
-      const page = attempt.consentPages[0] ?? '';
-      assert.ok(page.includes('vos prénoms'));
-      assert.equal(page.includes('nom d’usage'), false);
-      const tokens = await oidc.authorizationCodeGrant(profile.config, attempt.end, { pkceCodeVerifier: attempt.verifier, expectedState: attempt.state, expectedNonce: attempt.nonce });
-      assert.equal(tokens.claims()?.preferred_username, undefined);
-      const info = await oidc.fetchUserInfo(profile.config, tokens.access_token, tokens.claims()?.sub ?? '');
-      assert.equal(info.given_name, c.givenNames);
-      assert.equal('preferred_username' in info, false);
-    });
+  before(async () => {
+    plain = await relyingParty(t, s.base, { name: 'Service', redirectUri: 'http://localhost:4401/callback', scopes: 'openid' });
+    strictDefault = await relyingParty(t, s.base, { name: 'Service exigeant', redirectUri: 'http://localhost:4402/callback', scopes: 'openid', acrMin: 'eidas1', acrDefault: 'eidas2' });
+    profile = await relyingParty(t, s.base, { name: 'Service profil', redirectUri: 'http://localhost:4403/callback', scopes: 'openid profile preferred_username' });
+    c = await citizenWithPassword(t);
+    browser = new HttpBrowser(s.base);
+    const first = await authorize(browser, t, plain, c, { scope: 'openid' });
+    assert.ok(first.end.searchParams.get('code'));
   });
-}
+
+  test('acr_values=eidas3: access_denied to the service, with a description, before any login page', async () => {
+    const fresh = new HttpBrowser(s.base);
+    const attempt = await authorize(fresh, t, plain, c, { scope: 'openid', params: { acr_values: 'eidas3' }, stopAt: /^\/(login|step-up)/ });
+    assert.equal(`${attempt.end.origin}${attempt.end.pathname}`, plain.redirectUri);
+    assert.equal(attempt.end.searchParams.get('error'), 'access_denied');
+    assert.match(attempt.end.searchParams.get('error_description') ?? '', /eidas3 is not available/);
+    assert.equal(attempt.end.searchParams.get('state'), attempt.state);
+    // With a session too.
+    const withSession = await authorize(browser, t, plain, c, { scope: 'openid', params: { acr_values: 'eidas3' } });
+    assert.equal(withSession.end.searchParams.get('error'), 'access_denied');
+  });
+
+  test('an unknown acr value is the client’s default: eidas1 for one, a step-up for a client whose default is eidas2', async () => {
+    const ok = await authorize(browser, t, plain, c, { scope: 'openid', params: { acr_values: 'eidas0' }, stopAt: /^\/step-up\// });
+    const tokens = await oidc.authorizationCodeGrant(plain.config, ok.end, { pkceCodeVerifier: ok.verifier, expectedState: ok.state, expectedNonce: ok.nonce });
+    assert.equal(tokens.claims()?.acr, 'eidas1');
+    for (const acr of ['eidas0', 'https://refeds.org/profile/mfa']) {
+      const attempt = await authorize(browser, t, strictDefault, c, { scope: 'openid', params: { acr_values: acr }, stopAt: /^\/step-up\// });
+      assert.match(attempt.end.pathname, /^\/step-up\//, acr);
+    }
+    // Its default asked explicitly as eidas1 (allowed by its minimum): no step-up.
+    const low = await authorize(browser, t, strictDefault, c, { scope: 'openid', params: { acr_values: 'eidas1' }, stopAt: /^\/step-up\// });
+    assert.ok(low.end.searchParams.get('code'));
+  });
+
+  test('preferred_username: not on the consent page, not in the ID token nor userinfo', async () => {
+    const attempt = await authorize(browser, t, profile, c, { scope: 'openid profile preferred_username' });
+    assert.equal(attempt.consentPages.length, 1);
+    const page = attempt.consentPages[0] ?? '';
+    assert.ok(page.includes('vos prénoms'));
+    assert.equal(page.includes('nom d’usage'), false);
+    const tokens = await oidc.authorizationCodeGrant(profile.config, attempt.end, { pkceCodeVerifier: attempt.verifier, expectedState: attempt.state, expectedNonce: attempt.nonce });
+    assert.equal(tokens.claims()?.preferred_username, undefined);
+    const info = await oidc.fetchUserInfo(profile.config, tokens.access_token, tokens.claims()?.sub ?? '');
+    assert.equal(info.given_name, c.givenNames);
+    assert.equal('preferred_username' in info, false);
+  });
+});

@@ -1,10 +1,9 @@
-import { after, before, describe, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import type { TestApp } from '../support/app.ts';
-import { backends, type TestDatabase } from '../support/databases.ts';
+import { onEachBackendListening } from '../support/suites.ts';
 import { citizenWithPassword, type Citizen } from '../support/login.ts';
-import { authorize, follow, HttpBrowser, listeningApp, logInThroughPages, relyingParty, type RelyingParty } from '../support/oidc-rp.ts';
+import { authorize, follow, HttpBrowser, logInThroughPages, relyingParty, type RelyingParty } from '../support/oidc-rp.ts';
 
 /**
  * A shared computer: Alice signs in to a service through Sésame and logs out of Sésame; Bruno
@@ -13,46 +12,36 @@ import { authorize, follow, HttpBrowser, listeningApp, logInThroughPages, relyin
  * session (not be logged out by Alice's leftover provider session), and Alice's name must not
  * appear in anything Bruno's sign-in produces.
  */
-for (const backend of backends()) {
-  describe(`oidc account switch in one browser on ${backend.name}`, { skip: backend.skip }, () => {
-    let tdb: TestDatabase;
-    let t: TestApp;
-    let base: string;
-    let rp: RelyingParty;
-    let alice: Citizen;
-    let bruno: Citizen;
+onEachBackendListening('oidc account switch in one browser', (s) => {
+  const { t } = s;
+  let rp: RelyingParty;
+  let alice: Citizen;
+  let bruno: Citizen;
 
-    before(async () => {
-      tdb = await backend.open();
-      ({ t, base } = await listeningApp(tdb));
-      rp = await relyingParty(t, base, { name: 'Service', redirectUri: 'http://localhost:4131/callback', scopes: 'openid identite_pivot' });
-      alice = await citizenWithPassword(t, { identity: { givenNames: 'Alice', familyName: 'Premier' } });
-      bruno = await citizenWithPassword(t, { identity: { givenNames: 'Bruno', familyName: 'Second' } });
-    });
-    after(async () => {
-      await t.close();
-      await tdb.close();
-    });
-
-    test("Bruno gets Bruno's identity, keeps his Sésame session, and Alice's session is not his", async () => {
-      const b = new HttpBrowser(base);
-      const first = await authorize(b, t, rp, alice, { scope: 'openid identite_pivot' });
-      const aliceTokens = await oidc.authorizationCodeGrant(rp.config, first.end, { pkceCodeVerifier: first.verifier, expectedState: first.state, expectedNonce: first.nonce });
-      const aliceSub = aliceTokens.claims()?.sub;
-      await b.get('/account');
-      assert.equal((await b.post('/logout', {})).status, 303);
-
-      await follow(b, t, rp, bruno, await logInThroughPages(b, t, bruno), /^\/account/);
-      const brunoSession = b.jar.get('__Host-sesame-session');
-      assert.ok(brunoSession);
-      const second = await authorize(b, t, rp, bruno, { scope: 'openid identite_pivot' });
-      const tokens = await oidc.authorizationCodeGrant(rp.config, second.end, { pkceCodeVerifier: second.verifier, expectedState: second.state, expectedNonce: second.nonce });
-      const sub = tokens.claims()?.sub ?? '';
-      assert.notEqual(sub, aliceSub);
-      const info = await oidc.fetchUserInfo(rp.config, tokens.access_token, sub);
-      assert.equal(info.given_name, 'Bruno');
-      assert.equal(b.jar.get('__Host-sesame-session'), brunoSession, 'the same Sésame session: not logged out, not logged in twice');
-      assert.equal((await b.get('/account')).status, 200);
-    });
+  before(async () => {
+    rp = await relyingParty(t, s.base, { name: 'Service', redirectUri: 'http://localhost:4131/callback', scopes: 'openid identite_pivot' });
+    alice = await citizenWithPassword(t, { identity: { givenNames: 'Alice', familyName: 'Premier' } });
+    bruno = await citizenWithPassword(t, { identity: { givenNames: 'Bruno', familyName: 'Second' } });
   });
-}
+
+  test("Bruno gets Bruno's identity, keeps his Sésame session, and Alice's session is not his", async () => {
+    const b = new HttpBrowser(s.base);
+    const first = await authorize(b, t, rp, alice, { scope: 'openid identite_pivot' });
+    const aliceTokens = await oidc.authorizationCodeGrant(rp.config, first.end, { pkceCodeVerifier: first.verifier, expectedState: first.state, expectedNonce: first.nonce });
+    const aliceSub = aliceTokens.claims()?.sub;
+    await b.get('/account');
+    assert.equal((await b.post('/logout', {})).status, 303);
+
+    await follow(b, t, rp, bruno, await logInThroughPages(b, t, bruno), /^\/account/);
+    const brunoSession = b.jar.get('__Host-sesame-session');
+    assert.ok(brunoSession);
+    const second = await authorize(b, t, rp, bruno, { scope: 'openid identite_pivot' });
+    const tokens = await oidc.authorizationCodeGrant(rp.config, second.end, { pkceCodeVerifier: second.verifier, expectedState: second.state, expectedNonce: second.nonce });
+    const sub = tokens.claims()?.sub ?? '';
+    assert.notEqual(sub, aliceSub);
+    const info = await oidc.fetchUserInfo(rp.config, tokens.access_token, sub);
+    assert.equal(info.given_name, 'Bruno');
+    assert.equal(b.jar.get('__Host-sesame-session'), brunoSession, 'the same Sésame session: not logged out, not logged in twice');
+    assert.equal((await b.get('/account')).status, 200);
+  });
+});

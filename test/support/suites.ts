@@ -1,6 +1,7 @@
 import { after, before, describe } from 'node:test';
 import { testApp, type TestApp, type TestAppOptions } from './app.ts';
 import { backends, type Backend, type TestDatabase } from './databases.ts';
+import { freePort } from './free-port.ts';
 
 /**
  * An app on a fresh database for the tests of one suite. `t` and `tdb` are views that read
@@ -32,6 +33,39 @@ export function onEachBackend(title: string, ...args: [SuiteBody] | [AppOptions,
       before(app.open);
       body({ ...app.views, backend });
       // Registered after the body's hooks, so it runs after them: they may still use the app.
+      after(app.close);
+    });
+  }
+}
+
+/** A suite whose app listens on a free local port (for real HTTP clients: openid-client, fetch). */
+export interface ListeningSuite extends AppSuite {
+  /** `http://127.0.0.1:<port>`, the issuer and public URL; read it in tests and hooks, not at definition. */
+  readonly base: string;
+}
+
+/**
+ * onEachBackend, the app listening: its public URL is where it listens, and its clock starts
+ * at the real time (the OpenID provider reads Date: our sessions' auth_time must agree).
+ */
+export function onEachBackendListening(title: string, body: (suite: ListeningSuite) => void): void {
+  for (const backend of backends()) {
+    describe(`${title} on ${backend.name}`, { skip: backend.skip }, () => {
+      let port = 0;
+      const app = appOn(`${title} on ${backend.name}`, () => backend.open(), () => ({ env: { SESAME_PUBLIC_URL: `http://127.0.0.1:${port}`, PORT: String(port) } }));
+      before(async () => {
+        port = await freePort();
+        await app.open();
+        app.views.t.clock.set(new Date());
+        await app.views.t.app.listen({ port, host: '127.0.0.1' });
+      });
+      body({
+        ...app.views,
+        backend,
+        get base() {
+          return `http://127.0.0.1:${port}`;
+        },
+      });
       after(app.close);
     });
   }

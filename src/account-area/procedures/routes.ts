@@ -105,7 +105,7 @@ export async function procedureRoutes(app: FastifyInstance, deps: AccountDeps): 
       const certified = certifiedFromFile(account, payments, period, localDate(new Date(procedure.submittedAt), deps.timeZone));
       return { procedure, period, certified, read: [account.id, ...payments.map((p) => p.accountId)] };
     });
-    // Not a certificate of this citizen's (or not one yet): the same 404 as any unknown page.
+    // Not a certificate of this citizen's (or not one yet): the same 404 as an unknown page.
     if (!found) return reply.callNotFound();
     carries(request, found.procedure.accountId, ...found.read);
     return sendCertificate(request, reply, { procedure: found.procedure, period: found.period, certified: found.certified, timeZone: deps.timeZone });
