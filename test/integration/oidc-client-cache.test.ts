@@ -141,10 +141,32 @@ for (const backend of backends().filter((b) => b.name === 'postgres')) {
       }
       assert.equal(last, status, 'not within 2 s');
     };
+    /**
+     * Resolves once the server's listener has delivered every notification sent so far: the
+     * test's own NOTIFY comes after them (PostgreSQL delivers in commit order), on the server's
+     * own listening connection (one per Database, so its handlers see it in the same turn as the
+     * cache does).
+     */
+    const notificationsDelivered = async (): Promise<void> => {
+      const marker = `test-marker-${Math.random().toString(36).slice(2)}`;
+      let seen!: () => void;
+      const delivered = new Promise<void>((resolve) => (seen = resolve));
+      const stop = db.listen(CLIENTS_CHANNEL, { onMessage: (id) => void (id === marker && seen()), onState: () => undefined });
+      try {
+        await listening();
+        await su.runAsOwner((q) => q.query(`SELECT pg_notify($1, $2)`, [CLIENTS_CHANNEL, marker]));
+        await delivered;
+      } finally {
+        await stop();
+      }
+    };
     const machineClient = async (): Promise<{ id: string; secret: string }> => {
       const created = await sesame(['clients', 'create', '--name', 'Batch', '--scopes', 'openid', '--client-credentials', '--auth-method', 'client_secret_basic', '--json'], ws.env);
       assert.equal(created.code, 0, created.stderr);
       const c = JSON.parse(created.stdout) as { client_id: string; client_secret: string };
+      // The creation is notified too; a lookup still reading when it arrives is not kept, so
+      // what the tests below say of "from memory" holds only once it has been delivered.
+      await notificationsDelivered();
       return { id: c.client_id, secret: c.client_secret };
     };
     /** The server's listening connection is there. */
