@@ -8,7 +8,7 @@ export type { Logger };
  */
 const SENSITIVE = [
   'nir', 'password', 'newPassword', 'currentPassword', 'code', 'otp', 'token', 'secret', 'email', 'phone',
-  'givenNames', 'given_names', 'familyName', 'family_name', 'birthDate', 'birth_date', 'birthPlace',
+  'givenNames', 'given_names', 'familyName', 'family_name', 'usageName', 'usage_name', 'preferred_username', 'birthDate', 'birth_date', 'birthPlace',
   'postalAddress', 'postal_address', 'address', 'iban', 'to', 'cookie', 'authorization', 'csrf', '_csrf',
 ];
 

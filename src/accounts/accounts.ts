@@ -13,7 +13,10 @@ export interface Identity {
   /** Canonical 15-character NIR (see nir.ts). */
   nir: string;
   givenNames: string;
+  /** The birth name. */
   familyName: string;
+  /** The usage name (nom d'usage), when the agency knows one that differs from the birth name. */
+  usageName?: string | null;
   /** YYYY-MM-DD */
   birthDate: string;
   birthPlace: string | null;
@@ -71,8 +74,8 @@ export async function createAccount(
   await tx
     .query(
       `INSERT INTO accounts (id, status, nir_index, email_index, nir, given_names, family_name, birth_date,
-                             birth_place, gender, email, phone, postal_address, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)`,
+                             birth_place, gender, email, phone, postal_address, created_at, updated_at, usage_name)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)`,
       [
         id,
         input.status,
@@ -88,6 +91,7 @@ export async function createAccount(
         enc('phone', c.phone),
         enc('postal_address', c.postalAddress),
         now,
+        enc('usage_name', i.usageName ?? null),
       ],
     )
     .catch((err: unknown) => {
@@ -111,6 +115,7 @@ interface AccountRow extends Record<string, unknown> {
   nir: Uint8Array;
   given_names: Uint8Array;
   family_name: Uint8Array;
+  usage_name: Uint8Array | null;
   birth_date: Uint8Array;
   birth_place: Uint8Array | null;
   gender: Uint8Array | null;
@@ -124,7 +129,7 @@ export async function readAccount(tx: Tx, ring: KeyRing, accountId: string): Pro
   // Both statements leave together (one round trip); the key is only used if the row is there.
   const [{ rows }, cipher] = await Promise.all([
     tx.query<AccountRow>(
-      `SELECT id, status, created_at, nir, given_names, family_name, birth_date, birth_place, gender, email, phone, postal_address
+      `SELECT id, status, created_at, nir, given_names, family_name, usage_name, birth_date, birth_place, gender, email, phone, postal_address
          FROM accounts WHERE id = $1`,
       [accountId],
     ),
@@ -141,6 +146,7 @@ export async function readAccount(tx: Tx, ring: KeyRing, accountId: string): Pro
       nir: dec('nir', row.nir) ?? '',
       givenNames: dec('given_names', row.given_names) ?? '',
       familyName: dec('family_name', row.family_name) ?? '',
+      usageName: dec('usage_name', row.usage_name),
       birthDate: dec('birth_date', row.birth_date) ?? '',
       birthPlace: dec('birth_place', row.birth_place),
       gender: dec('gender', row.gender) as Gender | null,

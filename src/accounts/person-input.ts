@@ -10,6 +10,8 @@ export interface PersonFields {
   nir: string;
   givenNames: string;
   familyName: string;
+  /** The usage name (nom d'usage); the same as the family name counts as none. */
+  usageName?: string | undefined;
   birthDate: string;
   birthPlace?: string | undefined;
   gender?: string | undefined;
@@ -35,6 +37,8 @@ export function validatePerson(input: PersonFields, today: Date): { identity: Id
   if (!nir.ok) problems.push({ field: 'nir', message: nir.error.message.en });
   const givenNames = name('givenNames', input.givenNames, problems);
   const familyName = name('familyName', input.familyName, problems);
+  const usage = input.usageName === undefined ? null : name('usageName', input.usageName, problems);
+  const usageName = usage === null || usage === familyName ? null : usage;
 
   const birth = /^(\d{4})-(\d{2})-(\d{2})$/.exec(input.birthDate);
   const date = birth ? new Date(`${input.birthDate}T00:00:00Z`) : null;
@@ -66,7 +70,7 @@ export function validatePerson(input: PersonFields, today: Date): { identity: Id
 
   if (problems.length > 0 || !nir.ok) return { problems };
   return {
-    identity: { nir: nir.nir.value, givenNames, familyName, birthDate: input.birthDate, birthPlace: birthPlace ?? null, gender },
+    identity: { nir: nir.nir.value, givenNames, familyName, usageName, birthDate: input.birthDate, birthPlace: birthPlace ?? null, gender },
     contact: { email: email ?? null, phone: phone ?? null, postalAddress: postalAddress ?? null },
   };
 }

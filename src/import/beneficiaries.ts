@@ -23,12 +23,12 @@ import type { Cells, KindSpec, ValidRow, Validation, WriteResult } from './kind.
  * A NIR already in the database is compared through agency_row_mac, a keyed MAC of the
  * normalised row the agency last sent: same MAC, the row is unchanged and nothing is written;
  * another MAC, the row is "changed" and not applied, unless --update: then the identity
- * (names, birth date and place, gender: the agency's data) is rewritten; contact and bank
+ * (names, usage name, birth date and place, gender: the agency's data) is rewritten; contact and bank
  * details of an existing account are the citizen's file and an import never changes them.
  */
 
 export const BENEFICIARY_COLUMNS = [
-  'nir', 'given_names', 'family_name', 'birth_date', 'birth_place', 'gender', 'email', 'phone', 'postal_address', 'iban', 'iban_holder',
+  'nir', 'given_names', 'family_name', 'birth_date', 'birth_place', 'gender', 'email', 'phone', 'postal_address', 'iban', 'iban_holder', 'usage_name',
 ] as const;
 const REQUIRED = ['nir', 'given_names', 'family_name', 'birth_date'] as const;
 
@@ -54,7 +54,7 @@ interface Sealed {
 }
 
 const COLUMN_OF: Record<keyof PersonFields, string> = {
-  nir: 'nir', givenNames: 'given_names', familyName: 'family_name', birthDate: 'birth_date', birthPlace: 'birth_place',
+  nir: 'nir', givenNames: 'given_names', familyName: 'family_name', usageName: 'usage_name', birthDate: 'birth_date', birthPlace: 'birth_place',
   gender: 'gender', email: 'email', phone: 'phone', postalAddress: 'postal_address',
 };
 
@@ -67,7 +67,7 @@ const IBAN_RULE: Record<IbanProblem, string> = {
 };
 
 /** The encrypted columns of accounts, in insert order; their names are also the AAD field names (as in createAccount). */
-const SEALED_COLUMNS = ['nir', 'given_names', 'family_name', 'birth_date', 'birth_place', 'gender', 'email', 'phone', 'postal_address'] as const;
+const SEALED_COLUMNS = ['nir', 'given_names', 'family_name', 'birth_date', 'birth_place', 'gender', 'email', 'phone', 'postal_address', 'usage_name'] as const;
 
 const optional = (cells: Cells, column: string): string | undefined => {
   const v = cells(column).trim();
@@ -93,6 +93,7 @@ export function validateBeneficiary(ring: CryptoDeps['ring'], cells: Cells, toda
       nir: cells('nir'),
       givenNames: cells('given_names'),
       familyName: cells('family_name'),
+      usageName: optional(cells, 'usage_name'),
       birthDate: cells('birth_date').trim(),
       birthPlace: optional(cells, 'birth_place'),
       gender,
@@ -136,7 +137,8 @@ export function validateBeneficiary(ring: CryptoDeps['ring'], cells: Cells, toda
 
   const { identity: i, contact: c } = person;
   // Normalised values only, so that reformatting a file (spaces in a NIR, case of an IBAN) is no change.
-  const canonical = JSON.stringify([i.nir, i.givenNames, i.familyName, i.birthDate, i.birthPlace, i.gender, c.email, c.phone, c.postalAddress, bank?.iban ?? null, bank?.holder ?? null]);
+  // The usage name only when there is one: rows imported before the column existed keep their MAC.
+  const canonical = JSON.stringify([i.nir, i.givenNames, i.familyName, i.birthDate, i.birthPlace, i.gender, c.email, c.phone, c.postalAddress, bank?.iban ?? null, bank?.holder ?? null, ...(i.usageName ? [i.usageName] : [])]);
   return {
     value: {
       identity: i,
@@ -157,7 +159,7 @@ function withCipher(account: SealedAccount, pool: RandomPool): Sealed {
 
 const valuesOf = (b: Beneficiary): (string | null)[] => {
   const { identity: i, contact: c } = b;
-  return [i.nir, i.givenNames, i.familyName, i.birthDate, i.birthPlace, i.gender, c.email, c.phone, c.postalAddress];
+  return [i.nir, i.givenNames, i.familyName, i.birthDate, i.birthPlace, i.gender, c.email, c.phone, c.postalAddress, i.usageName ?? null];
 };
 
 function seal(ring: CryptoDeps['ring'], pool: RandomPool, b: Beneficiary): Sealed {
@@ -174,12 +176,12 @@ async function insertAccounts(tx: Tx, created: readonly Sealed[], rows: readonly
   const column = (k: number): (Buffer | null)[] => created.map((s) => s.columns[k] ?? null);
   tx.send(
     `INSERT INTO accounts (id, status, nir_index, email_index, nir, given_names, family_name, birth_date, birth_place, gender,
-                           email, phone, postal_address, agency_row_mac, created_at, updated_at)
+                           email, phone, postal_address, usage_name, agency_row_mac, created_at, updated_at)
      SELECT u.id, 'pending_activation', u.nir_index, u.email_index, u.nir, u.given_names, u.family_name, u.birth_date, u.birth_place,
-            u.gender, u.email, u.phone, u.postal_address, u.mac, $14, $14
+            u.gender, u.email, u.phone, u.postal_address, u.usage_name, u.mac, $15, $15
        FROM unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[], $5::bytea[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[],
-                   $10::bytea[], $11::bytea[], $12::bytea[], $13::bytea[])
-         AS u (id, nir_index, email_index, nir, given_names, family_name, birth_date, birth_place, gender, email, phone, postal_address, mac)`,
+                   $10::bytea[], $11::bytea[], $12::bytea[], $13::bytea[], $14::bytea[])
+         AS u (id, nir_index, email_index, nir, given_names, family_name, birth_date, birth_place, gender, email, phone, postal_address, usage_name, mac)`,
     [
       created.map((s) => s.id),
       rows.map((r) => r.nirIndex),
@@ -204,6 +206,7 @@ async function updateIdentity(tx: Tx, deps: CryptoDeps, accountId: string, b: Be
   const identity: [string, string | null, string | null][] = [
     ['given_names', account.identity.givenNames, b.identity.givenNames],
     ['family_name', account.identity.familyName, b.identity.familyName],
+    ['usage_name', account.identity.usageName ?? null, b.identity.usageName ?? null],
     ['birth_date', account.identity.birthDate, b.identity.birthDate],
     ['birth_place', account.identity.birthPlace, b.identity.birthPlace],
     ['gender', account.identity.gender, b.identity.gender],

@@ -28,20 +28,11 @@ export const SCOPE_CLAIMS = {
 
 export type ClaimName = (typeof SCOPE_CLAIMS)[keyof typeof SCOPE_CLAIMS][number];
 
-/**
- * Claims Sésame has no source for, so never releases (accountClaims never has them): the scope
- * is accepted (FranceConnect's contract), the claim is not invented, and no page says a service
- * receives it. `preferred_username` is FranceConnect's usage name (nom d'usage): neither the
- * account (created by `sesame users create`, the beneficiary import or the demo) nor the import
- * format holds one; the family name is the birth name.
- */
-export const CLAIMS_WITHOUT_SOURCE: ReadonlySet<ClaimName> = new Set<ClaimName>(['preferred_username']);
-
 /** The claims the given scopes release, each once, in a stable order (for the consent page and the connected services). */
 export function claimsOfScopes(scopes: Iterable<string>): ClaimName[] {
   const out = new Set<ClaimName>();
   for (const scope of scopes) {
-    if (Object.hasOwn(SCOPE_CLAIMS, scope)) for (const c of SCOPE_CLAIMS[scope as keyof typeof SCOPE_CLAIMS]) if (!CLAIMS_WITHOUT_SOURCE.has(c)) out.add(c);
+    if (Object.hasOwn(SCOPE_CLAIMS, scope)) for (const c of SCOPE_CLAIMS[scope as keyof typeof SCOPE_CLAIMS]) out.add(c);
   }
   return [...out];
 }
@@ -87,6 +78,8 @@ export function accountClaims(sub: string, account: SesameAccount): { sub: strin
     sub,
     given_name: identity.givenNames,
     family_name: identity.familyName,
+    // FranceConnect's usage name; absent when the agency knows none (the family name is the birth name).
+    ...(identity.usageName ? { preferred_username: identity.usageName } : {}),
     birthdate: identity.birthDate,
     ...(identity.gender === 'female' || identity.gender === 'male' ? { gender: identity.gender } : {}),
     ...(birth ?? {}),

@@ -46,7 +46,7 @@ for (const backend of backends()) {
     });
 
     test('users create with a password makes an active account and prints its id', async () => {
-      const r = await sesame(['users', 'create', ...person(nir), '--gender', 'female', '--password-stdin', '--json'], env, 'correct horse battery staple\n');
+      const r = await sesame(['users', 'create', ...person(nir), '--usage-name', 'Moreau-Lefèvre', '--gender', 'female', '--password-stdin', '--json'], env, 'correct horse battery staple\n');
       assert.equal(r.code, 0, r.stderr);
       const { id, status } = JSON.parse(r.stdout) as { id: string; status: string };
       assert.equal(status, 'active');
@@ -58,6 +58,7 @@ for (const backend of backends()) {
         }));
         assert.equal(account.account?.identity.nir, nir);
         assert.equal(account.account?.identity.givenNames, 'Léa Marie');
+        assert.equal(account.account?.identity.usageName, 'Moreau-Lefèvre');
         assert.equal((await verifyPassword(account.hash ?? '', 'correct horse battery staple')).ok, true);
       } finally {
         await db.close();
@@ -89,11 +90,12 @@ for (const backend of backends()) {
       const bad = [...person(uniqueNir())];
       bad[1] = '1 85 07 75 123 456 00';
       bad[3] = 'not-an-email';
-      const r = await sesame(['users', 'create', ...bad], env);
+      const r = await sesame(['users', 'create', ...bad, '--usage-name', 'R2-D2'], env);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /--nir: The key/);
       assert.match(r.stderr, /--email: is not a valid email address/);
-      assert.ok(!r.stderr.includes('123 456') && !r.stderr.includes('not-an-email'));
+      assert.match(r.stderr, /--usage-name: must be 1 to 100 letters/);
+      assert.ok(!r.stderr.includes('123 456') && !r.stderr.includes('not-an-email') && !r.stderr.includes('R2-D2'));
 
       const mismatch = person(uniqueNir());
       mismatch[9] = '1990-01-01';

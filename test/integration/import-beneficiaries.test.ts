@@ -41,7 +41,7 @@ for (const backend of backends()) {
         };
       });
       assert.equal(account?.status, 'pending_activation');
-      assert.deepEqual(account?.identity, { nir, givenNames: 'Camille', familyName: 'Martin', birthDate, birthPlace: 'Paris', gender: 'male' });
+      assert.deepEqual(account?.identity, { nir, givenNames: 'Camille', familyName: 'Martin', usageName: null, birthDate, birthPlace: 'Paris', gender: 'male' });
       assert.deepEqual(account?.contact, { email: 'person0@example.org', phone: '06 12 34 00 00', postalAddress: '1 rue de la Paix, 75002 Paris' });
       assert.equal(bank?.iban, ibanFor(0));
       assert.equal(bank?.holder, 'Camille Martin');
@@ -166,6 +166,39 @@ for (const backend of backends()) {
       assert.equal(second?.contact.email, 'person1@example.org');
       const again = await e.run(['import', 'beneficiaries', path, '--update', '--restart']);
       assert.match(again.stdout, /2 rows: 0 created, 0 updated \(identity\), 2 unchanged/);
+    });
+
+    test('usage_name (optional column): stored sealed, the family name again counts as none, checked like a name, changed only with --update; an empty cell changes nothing for rows imported without the column', async () => {
+      const header = `${BENEFICIARY_HEADER},usage_name`;
+      // Rows 5-7 were imported without the column: an empty usage_name is the same row.
+      const same = await e.file('usage-same.csv', csv([5, 6, 7].map((i) => `${beneficiaryRow(i)},`), header));
+      const unchanged = await e.run(['import', 'beneficiaries', same]);
+      assert.equal(unchanged.code, 0, unchanged.stderr);
+      assert.match(unchanged.stdout, /3 rows: 0 created, 0 updated \(identity\), 3 unchanged/);
+
+      const fresh = [ROWS + 10, ROWS + 11, ROWS + 12];
+      const rows = [`${beneficiaryRow(fresh[0] ?? 0)},Lefèvre-Martin`, `${beneficiaryRow(fresh[1] ?? 0)},${beneficiaryCells(fresh[1] ?? 0)[2] ?? ''}`, `${beneficiaryRow(fresh[2] ?? 0)},R2-D2`];
+      const path = await e.file('usage.csv', csv(rows, header));
+      const r = await e.run(['import', 'beneficiaries', path]);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, /3 rows: 2 created, 0 updated \(identity\), 0 unchanged, 0 changed, not applied, 1 rejected/);
+      assert.match(r.stderr, /line 4: usage_name: must be 1 to 100 letters, spaces, hyphens or apostrophes/);
+      assert.doesNotMatch(r.stderr, /R2-D2/);
+      const read = (i: number) => e.tx(async (tx, ring) => readAccount(tx, ring, (await findAccountByNir(tx, ring, nirFor(i).nir))?.id ?? ''));
+      assert.equal((await read(fresh[0] ?? 0))?.identity.usageName, 'Lefèvre-Martin');
+      assert.equal((await read(fresh[1] ?? 0))?.identity.usageName, null, 'the family name again is no usage name');
+      const sealed = await e.owner<{ usage_name: Uint8Array | null }>(`SELECT usage_name FROM accounts WHERE usage_name IS NOT NULL`);
+      assert.equal(sealed.length, 1);
+      assert.equal(Buffer.from(sealed[0]?.usage_name ?? []).includes(Buffer.from('Lefèvre')), false, 'encrypted at rest');
+
+      // Another usage name for an account: identity, so only with --update.
+      const moved = await e.file('usage-moved.csv', csv([`${beneficiaryRow(fresh[0] ?? 0)},Lefèvre`], header));
+      const refused = await e.run(['import', 'beneficiaries', moved]);
+      assert.match(refused.stdout, /1 rows: 0 created, 0 updated \(identity\), 0 unchanged, 1 changed, not applied/);
+      const applied = await e.run(['import', 'beneficiaries', moved, '--update']);
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.match(applied.stdout, /1 rows: 0 created, 1 updated \(identity\)/);
+      assert.equal((await read(fresh[0] ?? 0))?.identity.usageName, 'Lefèvre');
     });
 
     test('a file that does not fit, or a wrong command line, is a usage error (exit 2) that quotes no cell', async () => {

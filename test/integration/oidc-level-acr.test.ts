@@ -8,7 +8,7 @@ import { authorize, HttpBrowser, relyingParty, type RelyingParty } from '../supp
 /**
  * The requested level in the real flow (openid-client, our pages): eidas3 is refused with a
  * clear description before any login page; an unknown acr value is the client's default, never
- * lower; and preferred_username, for which Sésame has no source, is never released nor listed.
+ * lower; and preferred_username, the usage name, released only for a citizen who has one.
  */
 onEachBackendListening('oidc requested level and claims', (s) => {
   const { t } = s;
@@ -53,16 +53,25 @@ onEachBackendListening('oidc requested level and claims', (s) => {
     assert.ok(low.end.searchParams.get('code'));
   });
 
-  test('preferred_username: not on the consent page, not in the ID token nor userinfo', async () => {
+  test('preferred_username: listed on the consent page, in userinfo for a citizen with a usage name only, never in the ID token', async () => {
     const attempt = await authorize(browser, t, profile, c, { scope: 'openid profile preferred_username' });
     assert.equal(attempt.consentPages.length, 1);
     const page = attempt.consentPages[0] ?? '';
     assert.ok(page.includes('vos prénoms'));
-    assert.equal(page.includes('nom d’usage'), false);
+    assert.ok(page.includes('votre nom d’usage'));
     const tokens = await oidc.authorizationCodeGrant(profile.config, attempt.end, { pkceCodeVerifier: attempt.verifier, expectedState: attempt.state, expectedNonce: attempt.nonce });
     assert.equal(tokens.claims()?.preferred_username, undefined);
     const info = await oidc.fetchUserInfo(profile.config, tokens.access_token, tokens.claims()?.sub ?? '');
     assert.equal(info.given_name, c.givenNames);
-    assert.equal('preferred_username' in info, false);
+    assert.equal('preferred_username' in info, false, 'no usage name: no claim, never the birth name in its place');
+
+    const married = await citizenWithPassword(t, { identity: { familyName: 'Martin', usageName: 'Lefèvre-Martin' } });
+    const other = new HttpBrowser(s.base);
+    const hers = await authorize(other, t, profile, married, { scope: 'openid profile preferred_username' });
+    const herTokens = await oidc.authorizationCodeGrant(profile.config, hers.end, { pkceCodeVerifier: hers.verifier, expectedState: hers.state, expectedNonce: hers.nonce });
+    assert.equal(herTokens.claims()?.preferred_username, undefined, 'identity claims come from userinfo');
+    const herInfo = await oidc.fetchUserInfo(profile.config, herTokens.access_token, herTokens.claims()?.sub ?? '');
+    assert.equal(herInfo.preferred_username, 'Lefèvre-Martin');
+    assert.equal(herInfo.family_name, 'Martin');
   });
 });

@@ -55,16 +55,17 @@ test('config: SESAME_OIDC_SUSPICIOUS_HEADER is off by default, needs a trusted p
   assert.throws(() => loadConfig({ SESAME_OIDC_SUSPICIOUS_HEADER: 'x-risk', SESAME_OIDC_SUSPICIOUS_VALUES: 'a b', SESAME_TRUST_PROXY: '1' }), /SESAME_OIDC_SUSPICIOUS_VALUES: must be comma-separated/);
 });
 
-test('preferred_username has no source: never in the account’s claims, never listed as released', () => {
-  assert.deepEqual(claimsOfScopes(['openid', 'preferred_username']), ['sub']);
-  assert.equal(claimsOfScopes(['openid', 'profile']).includes('preferred_username'), false);
-  assert.deepEqual(claimsOfScopes(['openid', 'profile']), ['sub', 'given_name', 'family_name', 'birthdate', 'gender']);
-  const claims = accountClaims('sub-1', {
+test('preferred_username is the usage name: listed with its scopes, released only when the account has one', () => {
+  assert.deepEqual(claimsOfScopes(['openid', 'preferred_username']), ['sub', 'preferred_username']);
+  assert.deepEqual(claimsOfScopes(['openid', 'profile']), ['sub', 'given_name', 'family_name', 'birthdate', 'gender', 'preferred_username']);
+  const account = (usageName: string | null) => ({
     id: 'a',
-    status: 'active',
+    status: 'active' as const,
     createdAt: at('2026-01-01T00:00:00Z'),
-    identity: { nir: '185057800608436', givenNames: 'Marie Louise', familyName: 'Martin', birthDate: '1985-05-12', birthPlace: null, gender: 'female' },
+    identity: { nir: '285057800608436', givenNames: 'Marie Louise', familyName: 'Martin', usageName, birthDate: '1985-05-12', birthPlace: null, gender: 'female' as const },
     contact: { email: null, phone: null, postalAddress: null },
   });
-  assert.equal('preferred_username' in claims, false);
+  assert.equal(accountClaims('sub-1', account('Lefèvre')).preferred_username, 'Lefèvre');
+  assert.equal(accountClaims('sub-1', account('Lefèvre')).family_name, 'Martin', 'family_name stays the birth name');
+  assert.equal('preferred_username' in accountClaims('sub-1', account(null)), false);
 });

@@ -11,7 +11,7 @@ import { withRuntime } from '../runtime.ts';
 import type { Command } from '../command.ts';
 
 const FLAG_OF = {
-  nir: '--nir', givenNames: '--given-name', familyName: '--family-name', birthDate: '--birthdate',
+  nir: '--nir', givenNames: '--given-name', familyName: '--family-name', usageName: '--usage-name', birthDate: '--birthdate',
   birthPlace: '--birth-place', gender: '--gender', email: '--email', phone: '--phone', postalAddress: '--address',
 } as const;
 
@@ -20,12 +20,12 @@ export const usersCreateCommand: Command = {
   summary: 'create a citizen account (active with --password-stdin, else pending activation and told by mail)',
   usage:
     'sesame users create --nir NIR --email EMAIL --given-name NAMES --family-name NAME --birthdate YYYY-MM-DD\n' +
-    '                    [--birth-place PLACE] [--gender female|male] [--phone PHONE] [--address ADDRESS]\n' +
+    '                    [--usage-name NAME] [--birth-place PLACE] [--gender female|male] [--phone PHONE] [--address ADDRESS]\n' +
     '                    [--password-stdin] [--locale fr|en] [--json]',
   async run(args, io) {
     const f = flags(args, {
       nir: { type: 'string' }, email: { type: 'string' }, 'given-name': { type: 'string' }, 'family-name': { type: 'string' },
-      birthdate: { type: 'string' }, 'birth-place': { type: 'string' }, gender: { type: 'string' }, phone: { type: 'string' },
+      'usage-name': { type: 'string' }, birthdate: { type: 'string' }, 'birth-place': { type: 'string' }, gender: { type: 'string' }, phone: { type: 'string' },
       address: { type: 'string' }, 'password-stdin': { type: 'boolean' }, locale: { type: 'string' }, json: { type: 'boolean' },
     });
     const locale = f.locale ?? 'fr';
@@ -37,7 +37,7 @@ export const usersCreateCommand: Command = {
       const person = validatePerson(
         {
           nir: f.nir ?? '', email: f.email, givenNames: f['given-name'] ?? '', familyName: f['family-name'] ?? '',
-          birthDate: f.birthdate ?? '', birthPlace: f['birth-place'], gender: f.gender, phone: f.phone, postalAddress: f.address,
+          usageName: f['usage-name'], birthDate: f.birthdate ?? '', birthPlace: f['birth-place'], gender: f.gender, phone: f.phone, postalAddress: f.address,
         },
         rt.clock.now(),
       );
