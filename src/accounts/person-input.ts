@@ -10,7 +10,7 @@ export interface PersonFields {
   nir: string;
   givenNames: string;
   familyName: string;
-  /** The usage name (nom d'usage); the same as the family name counts as none. */
+  /** The usage name (nom d'usage); the same as the family name, whatever the case, counts as none. */
   usageName?: string | undefined;
   birthDate: string;
   birthPlace?: string | undefined;
@@ -38,7 +38,8 @@ export function validatePerson(input: PersonFields, today: Date): { identity: Id
   const givenNames = name('givenNames', input.givenNames, problems);
   const familyName = name('familyName', input.familyName, problems);
   const usage = input.usageName === undefined ? null : name('usageName', input.usageName, problems);
-  const usageName = usage === null || usage === familyName ? null : usage;
+  // Agencies often write names in capitals: MARTIN for a Martin is no usage name.
+  const usageName = usage === null || usage.toLocaleUpperCase('fr') === familyName.toLocaleUpperCase('fr') ? null : usage;
 
   const birth = /^(\d{4})-(\d{2})-(\d{2})$/.exec(input.birthDate);
   const date = birth ? new Date(`${input.birthDate}T00:00:00Z`) : null;

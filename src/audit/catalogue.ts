@@ -25,7 +25,8 @@ export interface AuditCatalogue {
   'oidc.authorization-refused': { clientId: string | null; error: string };
   'oidc.consent-given': { clientId: string; scopes: string[] };
   'oidc.consent-refused': { clientId: string };
-  'oidc.consent-revoked': { clientId: string; via: 'account' | 'client-disabled' };
+  /** consent-page-changed: withdrawn by a migration, the consent page now listing more for the same scopes (031). */
+  'oidc.consent-revoked': { clientId: string; via: 'account' | 'client-disabled' | 'consent-page-changed' };
   /** A token endpoint grant; counts and kinds, never a token. */
   'oidc.token-issued': { clientId: string; grantType: string; idToken: boolean; refreshToken: boolean };
   'oidc.token-revoked': { clientId: string; kind: string };
