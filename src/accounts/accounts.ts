@@ -4,7 +4,7 @@ import type { KeyRing } from '../crypto/keyring.ts';
 import { blindIndex, normaliseEmail } from '../crypto/blind-index.ts';
 import { newId } from '../crypto/random.ts';
 import { audit } from '../audit/log.ts';
-import { accountCipher, generateAccountKey, storeAccountKey } from './account-keys.ts';
+import { accountCipher, cipherFromKeyRow, generateAccountKey, storeAccountKey } from './account-keys.ts';
 
 export type AccountStatus = 'pending_activation' | 'active' | 'locked' | 'closed';
 export type Gender = 'female' | 'male' | 'unspecified';
@@ -126,16 +126,15 @@ interface AccountRow extends Record<string, unknown> {
 
 /** Reads and decrypts an account; null if it does not exist, is not visible, or was shredded. */
 export async function readAccount(tx: Tx, ring: KeyRing, accountId: string): Promise<Account | null> {
-  // Both statements leave together (one round trip); the key is only used if the row is there.
-  const [{ rows }, cipher] = await Promise.all([
-    tx.query<AccountRow>(
-      `SELECT id, status, created_at, nir, given_names, family_name, usage_name, birth_date, birth_place, gender, email, phone, postal_address
-         FROM accounts WHERE id = $1`,
-      [accountId],
-    ),
-    accountCipher(tx, ring, accountId),
-  ]);
+  // The key in the same statement (each table under its own row-level security).
+  const { rows } = await tx.query<AccountRow & { kek_id: string | null; wrapped_key: Uint8Array | null }>(
+    `SELECT a.id, a.status, a.created_at, a.nir, a.given_names, a.family_name, a.usage_name, a.birth_date, a.birth_place, a.gender,
+            a.email, a.phone, a.postal_address, k.kek_id, k.wrapped_key
+       FROM accounts a LEFT JOIN account_keys k ON k.account_id = a.id WHERE a.id = $1`,
+    [accountId],
+  );
   const row = rows[0];
+  const cipher = row ? cipherFromKeyRow(tx, ring, accountId, row) : null;
   if (!row || !cipher) return null;
   const dec = (field: string, blob: Uint8Array | null): string | null => (blob === null ? null : cipher.decrypt(field, Buffer.from(blob)));
   return {
