@@ -146,7 +146,10 @@ export async function overviewRoutes(app: FastifyInstance, deps: AccountDeps): P
     carries(request, account.id, ...(data.payment ? [data.payment.accountId] : []), ...data.procedures.map((p) => p.accountId), ...(data.bank ? [data.bank.accountId] : []));
 
     const locale = localeOf(request);
-    const main = html`<p class="fr-text--lead" id="account-name">${account.identity.givenNames} ${account.identity.familyName}</p>
+    // The usage name is the one the citizen goes by; the birth name then follows, as on a letter from the agency.
+    const { givenNames, familyName, usageName } = account.identity;
+    const main = html`<p class="fr-text--lead${usageName ? ' fr-mb-1v' : ''}" id="account-name">${givenNames} ${usageName ?? familyName}</p>
+${usageName ? html`<p class="fr-text--sm" id="account-birth-name">${t(locale, 'account.birthName', { name: familyName })}</p>` : ''}
 ${alertsSection({ locale, timeZone: deps.timeZone, strongMethods: data.kinds.size, bank: data.bank, events: data.events })}
 <div class="fr-grid-row fr-grid-row--gutters fr-mb-5w">
   ${nextPaymentSection(locale, data.payment)}

@@ -123,4 +123,21 @@ onEachBackend('overview page', ({ t }) => {
     const quiet = await b2.get('/account');
     assert.doesNotMatch(quiet.body, /data-event="authenticator.added"/);
   });
+
+  test('a usage name: the name the citizen goes by first, the birth name after it; in French and in English', async () => {
+    const c = await citizenWithPassword(t, { identity: { givenNames: 'Inès', familyName: 'Moreau', usageName: 'Lefèvre' } });
+    const b = new Browser(t);
+    await logIn(b, c);
+    const fr = await b.get('/account');
+    assert.match(fr.body, /<p class="fr-text--lead fr-mb-1v" id="account-name">Inès Lefèvre<\/p>/);
+    assert.match(fr.body, /<p class="fr-text--sm" id="account-birth-name">Nom de naissance : Moreau<\/p>/);
+    b.headers['accept-language'] = 'en';
+    const en = await b.get('/account');
+    assert.match(en.body, /id="account-birth-name">Birth name: Moreau<\/p>/);
+    // Without one, no second line (the first test's Léa Dupont neither).
+    const plain = await citizenWithPassword(t, { identity: { givenNames: 'Jules', familyName: 'Moreau' } });
+    const b2 = new Browser(t);
+    await logIn(b2, plain);
+    assert.doesNotMatch((await b2.get('/account')).body, /account-birth-name/);
+  });
 });

@@ -2,6 +2,7 @@ import type { accountFr } from './account.fr.ts';
 
 export const accountEn: Record<keyof typeof accountFr, string> = {
   'account.title': 'My account',
+  'account.birthName': 'Birth name: {name}',
   'account.security': 'Account security',
   'account.back': 'Back to my account',
   'account.nav.title': 'My account',

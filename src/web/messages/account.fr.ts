@@ -1,6 +1,7 @@
 /** Messages of the "My Account" pages (French, the reference). */
 export const accountFr = {
   'account.title': 'Mon compte',
+  'account.birthName': 'Nom de naissance : {name}',
   'account.security': 'Sécurité du compte',
   'account.back': 'Retour à mon compte',
   'account.nav.title': 'Mon compte',
