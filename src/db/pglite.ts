@@ -1,5 +1,6 @@
-import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
+import { lockDataDir } from './data-dir-lock.ts';
 import { CHANNEL, LOCKED_ROLE, type Database, type ListenHandlers, type OwnerAccess, type Queryable, type Row, type QueryResult } from './database.ts';
 
 function wrap(q: Pick<PGlite, 'query'>): Queryable {
@@ -9,38 +10,6 @@ function wrap(q: Pick<PGlite, 'query'>): Queryable {
       return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
     },
   };
-}
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
-/**
- * PGlite is one process's database: a second process opening the same directory (a CLI
- * command while the server runs) would corrupt it. A lock file beside it says who has it.
- */
-async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
-  const file = `${dataDir}.lock`;
-  for (;;) {
-    try {
-      await writeFile(file, String(process.pid), { flag: 'wx' });
-      return () => unlink(file).catch(() => undefined);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number(await readFile(file, 'utf8').catch(() => ''));
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
-        throw new Error(
-          `the embedded database in ${dataDir} is in use by process ${holder}: stop the server first, or use PostgreSQL (DATABASE_URL)`,
-        );
-      }
-      await unlink(file).catch(() => undefined); // stale: its process is gone
-    }
-  }
 }
 
 /** Embedded PostgreSQL (WASM). One connection: PGlite serialises transactions itself. */
