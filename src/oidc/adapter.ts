@@ -35,11 +35,18 @@ export interface OidcStore extends OidcStoreDeps {
    * unless that find asks for it.
    */
   prefetched: WeakMap<object, Map<string, Row>>;
+  /**
+   * The saves under way, from their first step (a save may first wait for the data key, then
+   * for its turn's statement). A delete or a revocation waits for those made before it, so
+   * that none lands after it and brings back what it removed; later saves are not its concern
+   * (waiting for all would never end under steady load).
+   */
+  saving: Set<Promise<unknown>>;
 }
 
 export function createOidcStore(deps: OidcStoreDeps): OidcStore {
   const statements = deps.db.oidcSystemStatements;
-  return { ...deps, keys: new OidcPayloadKeys(deps.db, deps.ring, deps.clock), prefetched: new WeakMap(), upserts: statements ? new UpsertBatch(statements, deps.onBatchFallback) : null };
+  return { ...deps, keys: new OidcPayloadKeys(deps.db, deps.ring, deps.clock), prefetched: new WeakMap(), upserts: statements ? new UpsertBatch(statements, deps.onBatchFallback) : null, saving: new Set() };
 }
 
 /** Runs a function in one context's transaction: `(f) => system(db, reason, f)`, `(f) => citizen(db, id, f)`. */
@@ -131,6 +138,22 @@ export class PgAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const { saving } = this.#store;
+    const saved = this.#save(id, payload, expiresIn);
+    saving.add(saved);
+    try {
+      await saved;
+    } finally {
+      saving.delete(saved);
+    }
+  }
+
+  /** Waits for the saves made so far (see OidcStore.saving), whatever their outcome. */
+  async #savesSoFar(): Promise<void> {
+    await Promise.allSettled([...this.#store.saving]);
+  }
+
+  async #save(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const { ring, clock, keys } = this.#store;
     const now = clock.now();
     const idMac = mac(ring, 'id', id);
@@ -233,7 +256,7 @@ export class PgAdapter implements Adapter {
     const idMac = mac(ring, 'id', id);
     // The guarded UPDATE alone (one statement, committed when it returns). Only when it did not
     // win is the row looked at again, in a transaction that sees the winner's commit. No wait
-    // for queued saves (upsert-batch.ts): one landing later keeps the mark (its COALESCE).
+    // for saves under way (OidcStore.saving): one landing later keeps the mark (its COALESCE).
     const won = await this.#statement(
       `UPDATE oidc_payloads SET consumed_at = $3 WHERE model = $1 AND id_mac = $2 AND consumed_at IS NULL AND (expires_at IS NULL OR expires_at > $3)`,
       [this.name, idMac, clock.now()],
@@ -258,15 +281,15 @@ export class PgAdapter implements Adapter {
   async destroy(id: string): Promise<void> {
     const idMac = mac(this.#store.ring, 'id', id);
     this.#forget(idMac);
-    // A save of this row still queued would otherwise land after the delete (upsert-batch.ts).
-    await this.#store.upserts?.settled();
+    // A save of this row still under way would otherwise land after the delete.
+    await this.#savesSoFar();
     await this.#statement(`DELETE FROM oidc_payloads WHERE model = $1 AND id_mac = $2`, [this.name, idMac]);
   }
 
   /** Every model's rows of the grant (the provider destroys the Grant itself separately). */
   async revokeByGrantId(grantId: string): Promise<void> {
     const grantMac = mac(this.#store.ring, 'id', grantId);
-    await this.#store.upserts?.settled();
+    await this.#savesSoFar();
     await this.#statement(`DELETE FROM oidc_payloads WHERE grant_mac = $1`, [grantMac]);
   }
 }

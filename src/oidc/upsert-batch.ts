@@ -44,8 +44,6 @@ export class UpsertBatch {
   readonly #onFallback: (err: unknown, rows: number) => void;
   #rows = new Map<string, UpsertRow>();
   #written: Promise<Map<string, unknown>> | null = null;
-  /** Batches queued or on the wire, for settled(). */
-  readonly #pending = new Set<Promise<unknown>>();
 
   /** `onFallback`: a turn's statement failed and its rows are being tried one by one (logged: it should not happen). */
   constructor(statements: Queryable, onFallback: (err: unknown, rows: number) => void = () => {}) {
@@ -59,23 +57,10 @@ export class UpsertBatch {
     // Two statements in a row would keep the first consumed mark (COALESCE): so does the merge.
     this.#rows.set(key, earlier?.[9] ? withConsumed(row, earlier[9]) : row);
     if (!this.#written) {
-      const written = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#flush());
-      this.#written = written;
-      this.#pending.add(written);
-      void written.finally(() => this.#pending.delete(written));
+      this.#written = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#flush());
     }
     const failures = await this.#written;
     if (failures.has(key)) throw failures.get(key);
-  }
-
-  /**
-   * Waits for every save already made (queued or on the wire). A delete or a revocation calls
-   * it first, so that a save made before it cannot land after it and bring back what it
-   * removed (a save waits up to one turn here; a delete does not). A consume need not: a save
-   * landing after it keeps its mark (COALESCE).
-   */
-  async settled(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
   }
 
   /** Resolves with the rows that could not be written and why. */

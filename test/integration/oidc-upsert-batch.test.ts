@@ -128,6 +128,41 @@ describe('UpsertBatch on postgres (PGlite has no round trips to save: it keeps o
     assert.equal(await tokens.find('token-of-revoked-grant'), undefined);
   });
 
+  test('a save still waiting for the data key when its row is destroyed lands before the delete, not after it', async () => {
+    // A new store: its first save reads (or makes) the data key first, a transaction of its own.
+    const store = createOidcStore({ db: t.db, ring: KeyRing.generate('kek-cold'), clock: systemClock });
+    const tokens = new PgAdapter('AccessToken', store);
+    const saved = tokens.upsert('token-of-a-cold-store', { jti: 'token-of-a-cold-store', kind: 'AccessToken', clientId: 'c' }, 60);
+    await tokens.destroy('token-of-a-cold-store');
+    await saved;
+    assert.equal(await tokens.find('token-of-a-cold-store'), undefined);
+  });
+
+  test('under a steady stream of saves, a destroy waits for those made before it only, and ends', async () => {
+    const store = createOidcStore({ db: t.db, ring: KeyRing.generate('kek-stream'), clock: systemClock });
+    const tokens = new PgAdapter('AccessToken', store);
+    await store.keys.current();
+    let streaming = true;
+    let n = 0;
+    const stream = (async () => {
+      const inFlight = new Set<Promise<void>>();
+      while (streaming) {
+        const p = tokens.upsert(`stream-${n}`, { jti: `stream-${n++}`, kind: 'AccessToken', clientId: 'c' }, 60).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        if (inFlight.size >= 8) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const deadline = new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 3000));
+    const outcome = await Promise.race([tokens.destroy('stream-0').then(() => 'done' as const), deadline]);
+    streaming = false;
+    await stream;
+    assert.equal(outcome, 'done', 'the destroy did not wait for saves made after it');
+    assert.ok(n > 50, `saves kept coming (${n})`);
+    assert.equal(await tokens.find('stream-0'), undefined);
+  });
+
   test('a row that cannot be written fails its own caller only; the others of its turn are written', async () => {
     const fallbacks: number[] = [];
     const batch = new UpsertBatch(counted, (_err, rows) => fallbacks.push(rows));
