@@ -1,3 +1,4 @@
+import { DataDirBusyError } from '../db/data-dir-lock.ts';
 import { ConfigError } from '../config.ts';
 import { KeyFileError } from '../crypto/keyring.ts';
 import { PendingMigrationsError } from '../bootstrap.ts';
@@ -93,7 +94,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       print(io.stderr, `sesame ${command.name}: ${err.message}\nUsage: ${command.usage}`);
       return EXIT.usage;
     }
-    if (err instanceof CommandError || err instanceof ConfigError || err instanceof KeyFileError || err instanceof PendingMigrationsError) {
+    if (err instanceof CommandError || err instanceof ConfigError || err instanceof KeyFileError || err instanceof PendingMigrationsError || err instanceof DataDirBusyError) {
       print(io.stderr, `sesame ${command.name}: ${err.message}`);
       return EXIT.failed;
     }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readKeyRing } from '../../src/crypto/keyring.ts';
 import { openDatabase, pgliteDir } from '../../src/db/open.ts';
+import { lockDataDir } from '../../src/db/data-dir-lock.ts';
 import { system } from '../../src/db/contexts.ts';
 import { readAccount } from '../../src/accounts/accounts.ts';
 import { passwordHash } from '../../src/accounts/credentials.ts';
@@ -142,6 +143,19 @@ for (const backend of backends()) {
       const retired = await sesame(['keys', 'retire', '--kek', before.currentKekId], env);
       assert.equal(retired.code, 0, retired.stderr);
       assert.deepEqual((await readKeyRing(path.join(dir, 'keys.json'))).kekIds, [after.currentKekId]);
+    });
+
+    // PGlite only: a server's database is its own process's.
+    if (backend.name === 'pglite') test('the embedded database held by another process (the server): the command says so, naming it, and changes nothing', async () => {
+      const release = await lockDataDir(pgliteDir(dir));
+      try {
+        const r = await sesame(['migrate'], env);
+        assert.equal(r.code, 1);
+        assert.match(r.stderr, new RegExp(`sesame migrate: the embedded database in .* is in use by process ${process.pid}: stop the server first, or use PostgreSQL`));
+      } finally {
+        await release();
+      }
+      assert.equal((await sesame(['migrate'], env)).code, 0);
     });
   });
 }
