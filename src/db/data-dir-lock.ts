@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { link, readFile, realpath, rename, unlink, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 
 export class DataDirBusyError extends Error {
@@ -26,9 +26,19 @@ const busy = (dataDir: string, holder: number | null): DataDirBusyError =>
 export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   if (process.platform !== 'linux') return lockFile(dataDir);
   // One name per directory, however it is written (relative, through a symlink).
-  const dir = await realpath(path.dirname(path.resolve(dataDir))).then((parent) => path.join(parent, path.basename(dataDir)));
+  const absolute = path.resolve(dataDir);
+  const dir = await realpath(absolute).catch(async () => path.join(await realpath(path.dirname(absolute)), path.basename(absolute)));
   const name = `\0sesame-pglite-${createHash('sha256').update(dir).digest('hex').slice(0, 40)}`;
-  const server = createServer((socket) => socket.end(String(process.pid)));
+  // Whoever connects gets the pid and is hung up on within a second: a client that never
+  // closes its end must not hold the release up, nor keep this process alive.
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.unref();
+    socket.setTimeout(1000, () => socket.destroy());
+    socket.on('close', () => sockets.delete(socket));
+    socket.end(String(process.pid));
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -40,7 +50,10 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   }
   // The lock never keeps the process alive by itself.
   server.unref();
-  return () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return async () => {
+    server.close();
+    for (const socket of sockets) socket.destroy();
+  };
 }
 
 /** The holder's pid, as it answers on the lock's socket; null if it does not within a second. */
@@ -70,14 +83,15 @@ const alive = (pid: number): boolean => {
   }
 };
 
-/** The pid a lock file names, or null when it is gone (or names none). */
-async function holderOf(file: string): Promise<number | null> {
+/** The pid a lock file names; 'gone' when there is none, 'garbage' when it names no pid. */
+async function holderOf(file: string): Promise<number | 'gone' | 'garbage'> {
   const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
     throw err;
   });
+  if (text === null) return 'gone';
   const pid = Number(text);
-  return text !== null && Number.isInteger(pid) && pid > 0 ? pid : null;
+  return Number.isInteger(pid) && pid > 0 ? pid : 'garbage';
 }
 
 /**
@@ -99,15 +113,16 @@ async function lockFile(dataDir: string): Promise<() => Promise<void>> {
       try {
         await link(mine, file);
         return async () => {
-          if ((await holderOf(file).catch(() => null)) === process.pid) await unlink(file).catch(() => undefined);
+          if ((await holderOf(file).catch(() => 'gone')) === process.pid) await unlink(file).catch(() => undefined);
         };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       const holder = await holderOf(file);
-      if (holder === null) continue; // released meanwhile
-      // The same pid is a lock this process left (or a reused pid's): not a live holder.
-      if (holder !== process.pid && alive(holder)) throw busy(dataDir, holder);
+      if (holder === 'gone') continue; // released meanwhile
+      // This process already has it (a second open here is refused, as on Linux); a file naming
+      // no pid (left half-written by an older version) is stale.
+      if (holder !== 'garbage' && alive(holder)) throw busy(dataDir, holder);
       try {
         await rename(file, aside);
       } catch (err) {
@@ -115,7 +130,7 @@ async function lockFile(dataDir: string): Promise<() => Promise<void>> {
         throw err;
       }
       const moved = await holderOf(aside);
-      if (moved !== null && moved !== holder && moved !== process.pid && alive(moved)) await link(aside, file).catch(() => undefined);
+      if (typeof moved === 'number' && moved !== holder && alive(moved)) await link(aside, file).catch(() => undefined);
       await unlink(aside).catch(() => undefined);
     }
     throw busy(dataDir, null);

@@ -73,6 +73,7 @@ test('in one process: a second open of the same directory is refused too; releas
   await assert.rejects(lockDataDir(data), new RegExp(`in use by process ${process.pid}`));
   // The same directory written another way is the same lock.
   await assert.rejects(lockDataDir(path.join(dir, '.', 'own')), /in use/);
+  await assert.rejects(lockDataDir(`${data}/.`), /in use/);
   await release();
   const again = await lockDataDir(data);
   await again();
