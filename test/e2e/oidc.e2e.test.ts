@@ -116,6 +116,16 @@ describe('OpenID Connect sign-in through Sésame in Chromium', requirement('chro
     await page.click(buttons.confirm);
   }
 
+  /**
+   * The service's next request at `path`, once Chromium has loaded the answer too: moving on
+   * when only the server has seen the request aborts the page's load (a failed load).
+   */
+  async function arrived(page: Page, path: string): Promise<Callback> {
+    const received = await site.next(path);
+    await page.waitForURL((url) => url.origin === site.origin && url.pathname === path);
+    return received;
+  }
+
   /** The main document's navigations, in order (to see the way back to the service). */
   function navigations(page: Page): string[] {
     const urls: string[] = [];
@@ -136,7 +146,7 @@ describe('OpenID Connect sign-in through Sésame in Chromium', requirement('chro
       assert.match((await page.textContent('main')) ?? '', /Mon compte formation/);
       await check(page, 'oidc-consent');
       await page.click('button:has-text("Autoriser et continuer")');
-      const callback = await site.next('/training/callback');
+      const callback = await arrived(page, '/training/callback');
       assert.equal(callback.url.searchParams.get('state'), first.state);
       assert.equal(callback.url.searchParams.get('iss'), app.base, 'RFC 9207: the issuer in the response');
       const tokens = await oidc.authorizationCodeGrant(training.config, callback.url, { pkceCodeVerifier: first.verifier, expectedState: first.state, expectedNonce: first.nonce, idTokenExpected: true });
@@ -163,7 +173,7 @@ describe('OpenID Connect sign-in through Sésame in Chromium', requirement('chro
       const second = await authorizationRequest(training, 'openid identite_pivot email');
       await page.goto(second.url.href);
       await logInThroughPages(page, c);
-      const again = await site.next('/training/callback');
+      const again = await arrived(page, '/training/callback');
       assert.ok(seen.some((p) => p.startsWith('/oidc/continue/')), `through the back-to-service page: ${seen.join(' ')}`);
       assert.equal(seen.includes('/oidc/interaction'), false);
       const tokens2 = await oidc.authorizationCodeGrant(training.config, again.url, { pkceCodeVerifier: second.verifier, expectedState: second.state, expectedNonce: second.nonce, idTokenExpected: true });
@@ -178,7 +188,7 @@ describe('OpenID Connect sign-in through Sésame in Chromium', requirement('chro
       assert.match((await page.textContent('main')) ?? '', /Mon compte formation/);
       await check(page, 'oidc-logout');
       await page.click('#logout-confirm');
-      const loggedOut = await site.next('/training/logged-out');
+      const loggedOut = await arrived(page, '/training/logged-out');
       assert.equal(loggedOut.url.searchParams.get('state'), logoutState);
       await page.waitForURL(`${site.origin}/training/logged-out?state=${logoutState}`);
       await page.goto(`${app.base}/account`);
@@ -221,7 +231,7 @@ describe('OpenID Connect sign-in through Sésame in Chromium', requirement('chro
       await page.waitForSelector('#claims');
       assert.match((await page.textContent('main')) ?? '', /Impôts/);
       await page.click('button:has-text("Autoriser et continuer")');
-      const callback = await site.next('/tax/callback');
+      const callback = await arrived(page, '/tax/callback');
       const tokens = await oidc.authorizationCodeGrant(tax.config, callback.url, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce, idTokenExpected: true });
       const claims = tokens.claims();
       assert.ok(claims);
@@ -232,7 +242,7 @@ describe('OpenID Connect sign-in through Sésame in Chromium', requirement('chro
       // form-action), sent on by our script file; the service gets code, state and iss by POST.
       const posted = await authorizationRequest(tax, 'openid identite_pivot', { acr_values: 'eidas2', response_mode: 'form_post' });
       await page.goto(posted.url.href);
-      const answer = await site.next('/tax/callback');
+      const answer = await arrived(page, '/tax/callback');
       assert.equal(answer.method, 'POST');
       assert.ok(answer.form);
       assert.equal(answer.form.get('state'), posted.state);
@@ -261,7 +271,7 @@ describe('OpenID Connect sign-in through Sésame in Chromium', requirement('chro
       assert.equal(await page.getAttribute('html', 'lang'), 'en');
       assert.equal(await page.getAttribute('form[data-oidc-form-post]', 'action'), training.redirectUri);
       await page.click('#form-post-continue');
-      const answer = await site.next('/training/callback');
+      const answer = await arrived(page, '/training/callback');
       assert.equal(answer.method, 'POST');
       assert.equal(answer.form?.get('state'), req.state);
       assert.ok(answer.form?.get('code'));
@@ -284,7 +294,7 @@ describe('OpenID Connect sign-in through Sésame in Chromium', requirement('chro
       await logInThroughPages(page, c, 'en');
       await page.waitForSelector('#claims');
       await page.click('button:has-text("Allow and continue")');
-      await site.next('/training/callback');
+      await arrived(page, '/training/callback');
 
       // Another site posts "log me out" to the confirmation, with the browser's cookies but
       // without the provider's xsrf token (bound to its session): refused, both sessions live.
