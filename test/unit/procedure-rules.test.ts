@@ -61,6 +61,16 @@ describe('procedure rules', () => {
     assert.equal(localDate(new Date('2025-12-31T23:30:00Z'), 'UTC'), '2025-12-31');
   });
 
+  test('"today" agrees with Intl\'s own calendar day, around changes of offset and in far zones', () => {
+    const zones = ['Europe/Paris', 'America/Cayenne', 'Pacific/Noumea', 'Indian/Reunion', 'Pacific/Kiritimati', 'America/Los_Angeles', 'UTC'];
+    const instants = ['2026-03-29T00:59:59Z', '2026-03-29T01:00:00Z', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z', '2024-02-29T10:00:00Z', '2026-12-31T10:00:00Z', '2027-01-01T09:59:59Z'];
+    for (let i = 0; i < 200; i++) instants.push(new Date(Date.UTC(2020, 0, 1) + i * 7_919_993_000).toISOString());
+    for (const zone of zones) {
+      const intl = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
+      for (const iso of instants) assert.equal(localDate(new Date(iso), zone), intl.format(new Date(iso)), `${iso} in ${zone}`);
+    }
+  });
+
   test('certificate periods: months offered only, in order, 24 at most; only paid payments of the period up to the issue day', () => {
     const period = (from: string, to: string) => {
       const r = parsePaymentCertificate({ from, to }, '2026-01-15');

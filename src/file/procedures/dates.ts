@@ -4,15 +4,13 @@
  * declaration made at 00:30 in Paris is not filed under the previous day.
  */
 
+import { localFromInstant } from '../../time-format.ts';
+
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MONTH = /^(\d{4})-(\d{2})$/;
 
-/** The calendar day of `now` in `timeZone`, as 'YYYY-MM-DD'. */
-export function localDate(now: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
-  const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')}`;
-}
+/** The calendar day of `now` in `timeZone`, as 'YYYY-MM-DD' (through the cached formatters: building one per call cost more than the page around it). */
+export const localDate = (now: Date, timeZone: string): string => localFromInstant(now, timeZone).slice(0, 10);
 
 /** Whether the string is a real day (2026-02-30 is not). */
 export function isIsoDate(value: string): boolean {

@@ -1,7 +1,9 @@
 /**
- * BENCH_PROFILE for the `oidc` scenario: our server under --cpu-prof, one scenario's load
- * (`userinfo`, `cc` or `code`) for a few seconds, then the profile's self time by function.
- * `DATABASE_URL=… node bench/profile-oidc.ts userinfo [dir]`.
+ * Our server under --cpu-prof, one scenario's load for a few seconds, then the main thread's
+ * self time by package and by function: `userinfo`, `cc` or `code` (the oidc scenario's
+ * loads) or `login` (complete logins, 4 at a time, as in the login scenario; the Argon2id
+ * hashes run on libuv's thread and are not in the profile).
+ * `DATABASE_URL=… node bench/profile.ts login [dir]`.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,19 +11,49 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { createPostgresDatabase } from '../test/support/databases.ts';
+import { completeLogin } from './login-client.ts';
 import { benchNir, BENCH_PASSWORD } from './login-server.ts';
 import { authorizationCode, basicAuth, Browser, codeExchangeBody, discover, exchange, OIDC_BENCH_ACCOUNTS, type OidcBenchServer, type PreparedCode } from './oidc-client.ts';
 
-const [what = 'userinfo', dir = '/tmp/sesame-oidc-profile'] = process.argv.slice(2);
+const [what = 'userinfo', dir = `/tmp/sesame-${process.argv[2] ?? 'userinfo'}-profile`] = process.argv.slice(2);
+const LOGIN_ACCOUNTS = 200;
 const created = await createPostgresDatabase();
-const child = spawn('taskset', ['-c', '0', process.execPath, '--cpu-prof', `--cpu-prof-dir=${dir}`, 'bench/oidc-serve.ts', 'sesame', created.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+const serverArgs = what === 'login' ? ['bench/serve.ts', 'login', String(LOGIN_ACCOUNTS), created.url] : ['bench/oidc-serve.ts', 'sesame', created.url];
+const child = spawn('taskset', ['-c', '0', process.execPath, '--cpu-prof', `--cpu-prof-dir=${dir}`, ...serverArgs], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, UV_THREADPOOL_SIZE: '1' } });
 let out = '';
 for await (const chunk of child.stdout) {
   out += String(chunk);
   if (out.includes('\n')) break;
 }
-const server = JSON.parse(out.slice(0, out.indexOf('\n'))) as OidcBenchServer;
+const firstLine = out.slice(0, out.indexOf('\n'));
+// Only the samples of the load count (not the server's start): the profile's last `window` µs.
+let loadStart = 0;
+let window = 0;
 try {
+  if (what === 'login') {
+    const url = firstLine.trim();
+    loadStart = performance.now();
+    const end = Date.now() + 8_000;
+    let next = 0;
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      while (Date.now() < end) {
+        const account = next++ % LOGIN_ACCOUNTS;
+        await completeLogin(url, account, benchNir(account), BENCH_PASSWORD);
+      }
+    }));
+    console.log(`${next} logins in 8 s`);
+  } else {
+    loadStart = performance.now();
+    await oidcLoad(JSON.parse(firstLine) as OidcBenchServer);
+  }
+} finally {
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+  window = (performance.now() - loadStart) * 1000;
+  await created.drop();
+}
+
+async function oidcLoad(server: OidcBenchServer): Promise<void> {
   const endpoints = await discover(server.url);
   const accounts = Array.from({ length: OIDC_BENCH_ACCOUNTS }, (_, index) => ({ index, nir: benchNir(index), password: BENCH_PASSWORD }));
   const browsers = accounts.map(() => new Browser(server.url));
@@ -38,17 +70,17 @@ try {
     let next = 0;
     await autocannon({ url: endpoints.token, method: 'POST', connections: 10, amount: more.length, headers: { authorization: basicAuth(server.web.clientId, server.web.secret), 'content-type': 'application/x-www-form-urlencoded' }, requests: [{ setupRequest: (req) => ({ ...req, body: codeExchangeBody(more[Math.min(next++, more.length - 1)] as PreparedCode, server.web.redirectUri) }) }] });
   }
-} finally {
-  child.kill('SIGTERM');
-  await once(child, 'exit');
-  await created.drop();
 }
 type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] };
 const file = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1) as string;
-const prof = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+const prof = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; endTime: number };
 const byId = new Map(prof.nodes.map((n) => [n.id, n]));
 const self = new Map<number, number>();
-prof.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
+let at = prof.endTime - prof.timeDeltas.reduce((a, b) => a + b, 0);
+prof.samples.forEach((id, i) => {
+  at += prof.timeDeltas[i] ?? 0;
+  if (at >= prof.endTime - window) self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0));
+});
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const agg = new Map<string, number>();
 const pkg = new Map<string, number>();
