@@ -171,6 +171,27 @@ export class PgAdapter implements Adapter {
     else await this.#statement(UPSERT_ONE, [...row]);
   }
 
+  /**
+   * Saves the row unless a live one has its id, in one statement, and says whether it did:
+   * ReplayDetection's check (replay-detection.ts). Two requests claiming one id at once: the
+   * second INSERT waits for the first's commit, then finds the row live and changes nothing.
+   * An expired row not yet cleared by housekeeping is taken over.
+   */
+  async claim(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
+    const { ring, clock, keys } = this.#store;
+    const now = clock.now();
+    const idMac = mac(ring, 'id', id);
+    const key = await keys.current();
+    const sealed = seal(key.key, this.#aad(idMac), Buffer.from(JSON.stringify(payload), 'utf8'));
+    const { rowCount } = await this.#statement(
+      `INSERT INTO oidc_payloads (model, id_mac, key_id, payload, expires_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (model, id_mac) DO UPDATE SET key_id = EXCLUDED.key_id, payload = EXCLUDED.payload, expires_at = EXCLUDED.expires_at, consumed_at = NULL
+        WHERE oidc_payloads.expires_at IS NOT NULL AND oidc_payloads.expires_at <= $6`,
+      [this.name, idMac, key.id, sealed, new Date(now.getTime() + expiresIn * 1000), now],
+    );
+    return rowCount === 1;
+  }
+
   find(id: string): Promise<AdapterPayload | undefined> {
     return this.#findBy('id_mac', mac(this.#store.ring, 'id', id));
   }

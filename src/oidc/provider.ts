@@ -1,6 +1,7 @@
 import Provider, { errors, type Configuration, type JWK } from 'oidc-provider';
 import { createOidcStore, type OidcStoreDeps } from './adapter.ts';
 import { providerAdapter } from './client-adapter.ts';
+import { installReplayClaim } from './replay-detection.ts';
 import { ACR_VALUES, SCOPES } from './client-policy.ts';
 import { installSecretCheck } from './client-secret.ts';
 import { installContractAnswers } from './answers.ts';
@@ -109,5 +110,6 @@ export function createOidcProvider(options: OidcProviderOptions): Provider {
   const provider = new Provider(issuer, { ...base, ...configuration, features });
   installSecretCheck(provider, deps.ring);
   installContractAnswers(provider);
+  installReplayClaim(provider);
   return provider;
 }

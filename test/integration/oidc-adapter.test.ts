@@ -161,6 +161,20 @@ for (const backend of backends()) {
       });
     }
 
+    test('claim (replay detection): 20 claims of one id at once, exactly one wins; a live id is refused, an expired one taken again', async () => {
+      const id = randomToken();
+      const payload = { iss: 'client', jti: id, kind: 'ReplayDetection' } as AdapterPayload;
+      const results = await Promise.all(Array.from({ length: 20 }, () => adapter('ReplayDetection').claim(id, payload, 60)));
+      assert.equal(results.filter(Boolean).length, 1);
+      assert.deepEqual(await adapter('ReplayDetection').find(id), payload);
+      clock.advance(59_000);
+      assert.equal(await adapter('ReplayDetection').claim(id, payload, 60), false, 'still live');
+      clock.advance(1_000);
+      assert.equal(await adapter('ReplayDetection').claim(id, payload, 60), true, 'expired, not yet purged');
+      assert.equal(await adapter('ReplayDetection').claim(id, payload, 60), false);
+      assert.equal(await rowCount(`model = 'ReplayDetection'`), 1);
+    });
+
     test('consume of an expired or unknown code fails', async () => {
       const a = adapter('AuthorizationCode');
       const id = randomToken();

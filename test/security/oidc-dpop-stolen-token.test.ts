@@ -23,6 +23,23 @@ onEachBackendListening('oidc DPoP-bound tokens', (s) => {
     browser = new HttpBrowser(s.base);
   });
 
+  /** A userinfo proof made by the client for its token, kept from the wire (as a thief on the path would). */
+  async function heldBackProof(token: string, sub: string, dpop: oidc.DPoPHandle): Promise<string> {
+    let held = '';
+    const wire = rp.config[oidc.customFetch];
+    rp.config[oidc.customFetch] = (_url, options) => {
+      held = new Headers(options.headers).get('dpop') ?? '';
+      return Promise.resolve(new Response(JSON.stringify({ sub }), { status: 200, headers: { 'content-type': 'application/json' } }));
+    };
+    try {
+      await oidc.fetchUserInfo(rp.config, token, sub, { DPoP: dpop });
+    } finally {
+      rp.config[oidc.customFetch] = wire ?? ((url, options) => fetch(url, options as unknown as RequestInit));
+    }
+    assert.ok(held);
+    return held;
+  }
+
   const userinfo = (token: string, headers: Record<string, string>): Promise<Response> => fetch(`${s.base}/oidc/me`, { headers: { ...headers, authorization: `DPoP ${token}` } });
 
   test('bound to the key that asked for it: works with its proofs only, never as a bearer token nor with another key, and a proof cannot be replayed', async () => {
@@ -48,24 +65,23 @@ onEachBackendListening('oidc DPoP-bound tokens', (s) => {
 
     // A proof of the right key, made but held back (the client's request never leaves): sent
     // once it works, which shows the request is right; sent again, it is a replay.
-    let held = '';
-    const wire = rp.config[oidc.customFetch];
-    rp.config[oidc.customFetch] = (_url, options) => {
-      held = new Headers(options.headers).get('dpop') ?? '';
-      return Promise.resolve(new Response(JSON.stringify({ sub }), { status: 200, headers: { 'content-type': 'application/json' } }));
-    };
-    try {
-      await oidc.fetchUserInfo(rp.config, tokens.access_token, sub, { DPoP: dpop });
-    } finally {
-      rp.config[oidc.customFetch] = wire ?? ((url, options) => fetch(url, options as unknown as RequestInit));
-    }
-    assert.ok(held);
+    const held = await heldBackProof(tokens.access_token, sub, dpop);
     const first = await userinfo(tokens.access_token, { dpop: held });
     assert.equal(first.status, 200);
     assert.equal((await first.json()).given_name, c.givenNames);
     const replayed = await userinfo(tokens.access_token, { dpop: held });
     assert.equal(replayed.status, 401);
     assert.match(replayed.headers.get('www-authenticate') ?? '', /^DPoP .*error="invalid_token"/);
+  });
+
+  test('a proof replayed 20 times at once is honoured once (the proof\'s jti is claimed in one statement, not looked up then saved)', async () => {
+    const key = await oidc.randomDPoPKeyPair('ES256');
+    const dpop = oidc.getDPoPHandle(rp.config, key);
+    const attempt = await authorize(browser, t, rp, c, { scope: 'openid given_name' });
+    const tokens = await oidc.authorizationCodeGrant(rp.config, attempt.end, { pkceCodeVerifier: attempt.verifier, expectedState: attempt.state, expectedNonce: attempt.nonce }, undefined, { DPoP: dpop });
+    const held = await heldBackProof(tokens.access_token, tokens.claims()?.sub ?? '', dpop);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => userinfo(tokens.access_token, { dpop: held })));
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, ...Array<number>(19).fill(401)]);
   });
 
   test('a service that does not use DPoP gets bearer tokens, as before', async () => {

@@ -1,0 +1,23 @@
+import { hash } from 'node:crypto';
+import type Provider from 'oidc-provider';
+import { PgAdapter } from './adapter.ts';
+
+/**
+ * DPoP proofs and private_key_jwt client assertions are single use (RFC 9449 §11.1, RFC 7523
+ * §3): the provider records each one's jti in ReplayDetection. The library looks the id up,
+ * then saves it: two requests carrying the same proof at once both find nothing and both
+ * pass. Here the check is the insert itself (PgAdapter.claim), one statement.
+ */
+export function installReplayClaim(provider: Provider): void {
+  const model = provider.ReplayDetection;
+  const adapter = model.adapter;
+  if (!(adapter instanceof PgAdapter)) return;
+  Object.defineProperty(model, 'unique', {
+    value: async (iss: string, jti: string, exp: number): Promise<boolean> => {
+      // The library's id, so that a row it wrote before this change still counts.
+      const id = hash('sha256', `${iss}${jti}`, 'base64url');
+      const now = Math.floor(Date.now() / 1000);
+      return adapter.claim(id, { iss, jti: id, kind: 'ReplayDetection', iat: now, exp }, exp - now);
+    },
+  });
+}
