@@ -12,6 +12,8 @@ import { sessionPlugin } from './auth/session-plugin.ts';
 import { accessGate } from './incident/access-gate.ts';
 import { isolationPlugin } from './isolation/plugin.ts';
 import { ephemeralSigningKeys, oidcProvider } from './oidc/mount.ts';
+import { createOidcStore } from './oidc/adapter.ts';
+import { systemClock } from './clock.ts';
 import { csrfProtection } from './web/csrf.ts';
 import { errorPages, sendError } from './web/errors.ts';
 import { health } from './web/health.ts';
@@ -91,12 +93,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Public: cancels a held change of bank details with the mailed code, without a session.
   await app.register(bankCancelByCodeRoutes, auth);
   // The security page checks passwords with the login's verifier and throttle policy.
-  await app.register(accountArea, { ...auth, bankHoldSeconds: deps.config.bankHoldSeconds });
+  // The provider's store, shared with the account area: withdrawing a consent waits for the provider's saves under way.
+  // The provider reads time from Date: its storage must agree (docs/integration.md).
+  const oidcStore = createOidcStore({ db: deps.db, ring: deps.ring, clock: systemClock, onBatchFallback: (err, rows) => app.log.error({ err, rows }, 'oidc saves retried one by one') });
+  await app.register(accountArea, { ...auth, bankHoldSeconds: deps.config.bankHoldSeconds, oidcStore });
   await app.register(consoleArea, { db: deps.db, ring: deps.ring, clock: deps.clock, webauthn: deps.config.webauthn, timeZone: deps.config.timeZone });
   // The OpenID Provider: discovery at the root of the public origin, endpoints and interactions under /oidc.
   if (production && !deps.oidcSigningKeys) deps.logger.warn({ event: 'oidc-ephemeral-signing-key' }, 'no OIDC signing keys given: an ephemeral key signs ID tokens');
   await app.register(oidcProvider, {
     auth,
+    store: oidcStore,
     issuer: deps.config.publicUrl.origin,
     signingKeys: deps.oidcSigningKeys ?? ephemeralSigningKeys(),
     lifetimes: deps.config.oidcLifetimes,

@@ -1,4 +1,5 @@
 import type { AuthDeps } from '../auth/auth-deps.ts';
+import type { OidcStore } from '../oidc/adapter.ts';
 
 /**
  * What "My Account" needs: the login's own dependencies. The security page checks the
@@ -6,6 +7,8 @@ import type { AuthDeps } from '../auth/auth-deps.ts';
  * place to guess a password than /login.
  */
 export type AccountDeps = AuthDeps & {
+  /** The OpenID provider's store: a withdrawn consent's grant is revoked through it (connected-services.ts). */
+  oidcStore: OidcStore;
   /** How long a change of bank details waits before it takes effect (config SESAME_BANK_HOLD_SECONDS; default 3 days). */
   bankHoldSeconds?: number;
 };

@@ -3,7 +3,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { audit } from '../audit/log.ts';
 import type { Clock } from '../clock.ts';
 import { citizen, UUID, type Tx } from '../db/contexts.ts';
-import { createOidcStore, PgAdapter, type OidcStoreDeps } from './adapter.ts';
+import { PgAdapter, type OidcStore } from './adapter.ts';
 
 /**
  * Connected services: the consent a citizen gave each service (oidc_consents, migration 028)
@@ -66,9 +66,13 @@ async function consentOf(inCitizen: InCitizen, accountId: string, clientId: stri
   return row ? { grantId: row.grant_id, scopes: row.scopes, claims: row.claims } : null;
 }
 
-/** Deletes a grant and every code and token issued from it (the provider's adapter, by grant). */
-export async function revokeGrant(deps: OidcStoreDeps, grantId: string): Promise<void> {
-  const grants = new PgAdapter('Grant', createOidcStore(deps));
+/**
+ * Deletes a grant and every code and token issued from it (the provider's adapter, by grant).
+ * Through the provider's own store: the deletes wait for its saves under way (a token being
+ * issued from the grant would otherwise land after them and outlive the revocation).
+ */
+export async function revokeGrant(store: OidcStore, grantId: string): Promise<void> {
+  const grants = new PgAdapter('Grant', store);
   await grants.revokeByGrantId(grantId);
   await grants.destroy(grantId);
 }
@@ -79,7 +83,7 @@ export async function revokeGrant(deps: OidcStoreDeps, grantId: string): Promise
  * grant a browser's provider session still names. A record whose grant is gone (expired,
  * ended by a logout or a revoked refresh token): the same consent, in a new grant.
  */
-export function consentedGrantLoader(deps: OidcStoreDeps): (ctx: KoaContextWithOIDC) => Promise<Grant | undefined> {
+export function consentedGrantLoader(store: OidcStore): (ctx: KoaContextWithOIDC) => Promise<Grant | undefined> {
   return async (ctx) => {
     const { provider } = ctx.oidc;
     const client = ctx.oidc.client;
@@ -88,7 +92,7 @@ export function consentedGrantLoader(deps: OidcStoreDeps): (ctx: KoaContextWithO
     const fresh = ctx.oidc.result?.consent?.grantId;
     if (typeof fresh === 'string') return provider.Grant.find(fresh);
     if (!client || typeof accountId !== 'string' || !UUID.test(accountId)) return undefined;
-    const record = await consentOf((fn) => citizen(deps.db, accountId, fn), accountId, client.clientId);
+    const record = await consentOf((fn) => citizen(store.db, accountId, fn), accountId, client.clientId);
     if (!record) return undefined;
     const grant = await provider.Grant.find(record.grantId);
     if (grant && grant.accountId === accountId && grant.clientId === client.clientId) return grant;
@@ -96,15 +100,15 @@ export function consentedGrantLoader(deps: OidcStoreDeps): (ctx: KoaContextWithO
     again.addOIDCScope(record.scopes);
     if (record.claims.length > 0) again.addOIDCClaims(record.claims);
     const grantId = await again.save();
-    const { rowCount } = await citizen(deps.db, accountId, (tx) =>
+    const { rowCount } = await citizen(store.db, accountId, (tx) =>
       tx.query(`UPDATE oidc_consents SET grant_id = $3 WHERE account_id = $1 AND client_id = $2 AND grant_id = $4`, [accountId, client.clientId, grantId, record.grantId]),
     );
     if (rowCount === 1) return again;
     // Another request re-made the grant first, or the consent was withdrawn meanwhile: ours is
     // dropped (no grant may live unrecorded: « Retirer l'accès » finds grants by the record),
     // and the record as it is now decides.
-    await revokeGrant(deps, grantId);
-    const now = await consentOf((fn) => citizen(deps.db, accountId, fn), accountId, client.clientId);
+    await revokeGrant(store, grantId);
+    const now = await consentOf((fn) => citizen(store.db, accountId, fn), accountId, client.clientId);
     const current = now ? await provider.Grant.find(now.grantId) : undefined;
     return current && current.accountId === accountId && current.clientId === client.clientId ? current : undefined;
   };
@@ -149,18 +153,19 @@ export async function listConnectedServices(tx: Tx, accountId: string): Promise<
  * and its tokens die with it when it expires. False when this account has no such consent.
  */
 export async function withdrawConsent(
-  deps: OidcStoreDeps,
+  store: OidcStore,
+  clock: Clock,
   input: { accountId: string; clientId: string; requestId?: string },
-  inCitizen: InCitizen = (fn) => citizen(deps.db, input.accountId, fn),
+  inCitizen: InCitizen = (fn) => citizen(store.db, input.accountId, fn),
 ): Promise<boolean> {
   if (!isClientId(input.clientId)) return false;
   const deleted = await inCitizen(async (tx) => {
     const { rows } = await tx.query<{ grant_id: string }>(`DELETE FROM oidc_consents WHERE account_id = $1 AND client_id = $2 RETURNING grant_id`, [input.accountId, input.clientId]);
     const row = rows[0];
-    if (row) await audit(tx, deps.clock, { type: 'oidc.consent-revoked', accountId: input.accountId, requestId: input.requestId, payload: { clientId: input.clientId, via: 'account' } });
+    if (row) await audit(tx, clock, { type: 'oidc.consent-revoked', accountId: input.accountId, requestId: input.requestId, payload: { clientId: input.clientId, via: 'account' } });
     return row?.grant_id ?? null;
   });
   if (deleted === null) return false;
-  await revokeGrant(deps, deleted);
+  await revokeGrant(store, deleted);
   return true;
 }

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { audit } from '../audit/log.ts';
 import type { AuthDeps } from '../auth/auth-deps.ts';
-import { systemClock } from '../clock.ts';
 import { citizenRequest } from '../isolation/citizen-request.ts';
 import { csrfField } from '../web/csrf.ts';
 import { sendError } from '../web/errors.ts';
@@ -13,6 +12,7 @@ import { sendPage } from '../web/layout.ts';
 import type { ClaimName } from './claims.ts';
 import { recordConsent, revokeGrant } from './connected-services.ts';
 import { interactionPath, OIDC_PREFIX } from './return-to.ts';
+import type { OidcStore } from './adapter.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 export type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
@@ -21,6 +21,8 @@ export type InteractionResult = Parameters<Provider['interactionResult']>[2];
 /** What interactions.ts hands the consent routes: its loader and its way to end an interaction. */
 export interface ConsentRouteDeps {
   provider: Provider;
+  /** The provider's store: replacing a grant waits for its saves under way (connected-services.ts revokeGrant). */
+  store: OidcStore;
   auth: AuthDeps;
   /** The interaction of this browser with this uid, and its (enabled) client; null: answered with an error page. */
   load(request: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply): Promise<{ interaction: Interaction; client: Client } | null>;
@@ -69,7 +71,7 @@ export function consentPage(request: FastifyRequest, reply: FastifyReply, locale
 
 /** Accepting records the grant (exactly what the page listed); refusing ends the interaction with access_denied. */
 export async function consentRoutes(app: FastifyInstance, o: ConsentRouteDeps): Promise<void> {
-  const { provider, auth, load, finish } = o;
+  const { provider, store, auth, load, finish } = o;
 
   // Records the grant: exactly what the consent page listed (the scopes and claims still missing).
   app.post<{ Params: { uid: string } }>(`${OIDC_PREFIX}/interaction/:uid/consent`, async (request, reply) => {
@@ -90,7 +92,7 @@ export async function consentRoutes(app: FastifyInstance, o: ConsentRouteDeps): 
     const { replaced } = await citizenRequest(auth, request, (tx) =>
       recordConsent(tx, auth.clock, { accountId, clientId: client.clientId, grant, grantId, added: details.missingOIDCScope ?? [], requestId: request.id }),
     );
-    if (replaced) await revokeGrant({ db: auth.db, ring: auth.ring, clock: systemClock }, replaced);
+    if (replaced) await revokeGrant(store, replaced);
     return finish(request, reply, { consent: { grantId } }, true);
   });
 

@@ -14,6 +14,7 @@ import { assertedLevel, clientLevels, requiredLevel, SUSPICIOUS_MIN_LEVEL, SUSPI
 import { claimsOfScopes } from './claims.ts';
 import { allowedScopes, consentPage, consentRoutes, type Client, type Interaction, type InteractionResult } from './consent.ts';
 import { forgetOidcReturnOf, interactionPath, interactionReturnPath, isInteractionUid, OIDC_LOGIN_PATH, OIDC_PREFIX, rememberOidcReturn, uidFromReturnPath } from './return-to.ts';
+import type { OidcStore } from './adapter.ts';
 
 /**
  * The earliest authentication time (seconds) this interaction accepts: its start for a
@@ -32,8 +33,8 @@ function freshSince(interaction: Interaction, suspicious: boolean): number {
  * page. Every step reads the interaction from the provider (its signed, path-scoped cookie)
  * and the citizen from our session; the account is always the session's.
  */
-export async function interactionRoutes(app: FastifyInstance, o: { provider: Provider; auth: AuthDeps }): Promise<void> {
-  const { provider, auth } = o;
+export async function interactionRoutes(app: FastifyInstance, o: { provider: Provider; store: OidcStore; auth: AuthDeps }): Promise<void> {
+  const { provider, store, auth } = o;
 
   /** The interaction of this browser with this uid, and its (enabled) client; null: answered with an error page. */
   async function load(request: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply): Promise<{ interaction: Interaction; client: Client } | null> {
@@ -146,5 +147,5 @@ export async function interactionRoutes(app: FastifyInstance, o: { provider: Pro
     return sendPage(reply, { request, locale, title: t(locale, 'oidc.cancel.title'), main });
   });
 
-  await consentRoutes(app, { provider, auth, load, finish });
+  await consentRoutes(app, { provider, store, auth, load, finish });
 }

@@ -4,7 +4,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 
 import type Provider from 'oidc-provider';
 import type { JWK } from 'oidc-provider';
 import type { AuthDeps } from '../auth/auth-deps.ts';
-import { systemClock } from '../clock.ts';
 import { hmac } from '../crypto/mac.ts';
 import { applySecurityHeaders } from '../web/security-headers.ts';
 import { loginPolicy, type SuspiciousRule } from './acr.ts';
@@ -21,9 +20,12 @@ import { backToServiceRoutes, installFormPost } from './back-to-service.ts';
 import { installLogout, rpInitiatedLogout } from './logout.ts';
 import { installOidcAudit } from './audit.ts';
 import { consentedGrantLoader } from './connected-services.ts';
+import type { OidcStore } from './adapter.ts';
 
 export interface OidcMountOptions {
   auth: AuthDeps;
+  /** The provider's store, shared with the account area's withdrawals (connected-services.ts revokeGrant). */
+  store: OidcStore;
   /** The public origin (config.publicUrl): the issuer, discovery at its root. */
   issuer: string;
   /** Private signing keys, ES256 first (the key store's, src/oidc/signing-keys.ts, once it exists). */
@@ -92,12 +94,8 @@ export async function oidcProvider(app: FastifyInstance, o: OidcMountOptions): P
   const cookieKey = hmac(auth.ring.macKey, 'oidc-provider-cookies').toString('base64url');
   const provider = createOidcProvider({
     issuer: o.issuer,
-    db: auth.db,
-    ring: auth.ring,
-    // The provider reads time from Date: its storage must agree (docs/integration.md).
-    clock: systemClock,
+    store: o.store,
     signingKeys: o.signingKeys,
-    onBatchFallback: (err, rows) => app.log.error({ err, rows }, 'oidc saves retried one by one'),
     ...(o.lifetimes ? { lifetimes: o.lifetimes } : {}),
     cookieKeys: [cookieKey],
     configuration: {
@@ -121,7 +119,7 @@ export async function oidcProvider(app: FastifyInstance, o: OidcMountOptions): P
       // Our DSFR pages for RP-initiated logout (logout.ts); merged over provider.ts's features.
       features: { rpInitiatedLogout: rpInitiatedLogout(requests) },
       // Consent remembered per account and service, withdrawable (connected-services.ts).
-      loadExistingGrant: consentedGrantLoader({ db: auth.db, ring: auth.ring, clock: systemClock }),
+      loadExistingGrant: consentedGrantLoader(o.store),
     },
   });
   provider.proxy = o.behindProxy;
@@ -170,6 +168,6 @@ export async function oidcProvider(app: FastifyInstance, o: OidcMountOptions): P
       } });
     }
   });
-  await app.register(interactionRoutes, { provider, auth });
+  await app.register(interactionRoutes, { provider, store: o.store, auth });
   await app.register(backToServiceRoutes);
 }

@@ -1,5 +1,5 @@
 import Provider, { errors, type Configuration, type JWK } from 'oidc-provider';
-import { createOidcStore, type OidcStoreDeps } from './adapter.ts';
+import type { OidcStore } from './adapter.ts';
 import { providerAdapter } from './client-adapter.ts';
 import { installReplayClaim } from './replay-detection.ts';
 import { ACR_VALUES, SCOPES } from './client-policy.ts';
@@ -13,8 +13,10 @@ import { DEFAULT_OIDC_LIFETIMES, type OidcLifetimes } from './lifetimes.ts';
  * call (`provider.callback()` under the issuer's path); interactions, claims (findAccount),
  * pairwise subjects and the signing-key store are the next step (docs/integration.md).
  */
-export interface OidcProviderOptions extends OidcStoreDeps {
+export interface OidcProviderOptions {
   issuer: string;
+  /** Where the provider keeps its models (adapter.ts): `createOidcStore(deps)`, shared with whatever revokes grants outside the provider (connected-services.ts). */
+  store: OidcStore;
   /**
    * Private signing keys, the signer of each algorithm first (oidc-provider signs with the first
    * key of an algorithm): `(await loadSigningKeys(db, ring, clock)).keys` from the key store
@@ -47,9 +49,9 @@ const renderError: NonNullable<Configuration['renderError']> = (ctx, out) => {
   ctx.body = `<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Connexion impossible</title></head><body><h1>La demande de connexion n’a pas abouti</h1><p lang="en">The sign-in request failed.</p><p>Code : <code>${code}</code></p></body></html>`;
 };
 
-export function baseConfiguration(deps: OidcStoreDeps, signingKeys: JWK[], cookieKeys: string[], lifetimes: OidcLifetimes = DEFAULT_OIDC_LIFETIMES): Configuration {
+export function baseConfiguration(store: OidcStore, signingKeys: JWK[], cookieKeys: string[], lifetimes: OidcLifetimes = DEFAULT_OIDC_LIFETIMES): Configuration {
   return {
-    adapter: providerAdapter(createOidcStore(deps)),
+    adapter: providerAdapter(store),
     jwks: { keys: signingKeys },
     cookies: { keys: cookieKeys },
     // `none`: public clients, for which the library requires PKCE (pkce.required's default).
@@ -104,11 +106,11 @@ export function baseConfiguration(deps: OidcStoreDeps, signingKeys: JWK[], cooki
 }
 
 export function createOidcProvider(options: OidcProviderOptions): Provider {
-  const { issuer, signingKeys, cookieKeys, configuration, lifetimes, ...deps } = options;
-  const base = baseConfiguration(deps, signingKeys, cookieKeys, lifetimes);
+  const { issuer, signingKeys, cookieKeys, configuration, lifetimes, store } = options;
+  const base = baseConfiguration(store, signingKeys, cookieKeys, lifetimes);
   const features = { ...base.features, ...(configuration?.features ?? {}) } as Configuration['features'];
   const provider = new Provider(issuer, { ...base, ...configuration, features });
-  installSecretCheck(provider, deps.ring);
+  installSecretCheck(provider, store.ring);
   installContractAnswers(provider);
   installReplayClaim(provider);
   return provider;

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import { system } from '../../src/db/contexts.ts';
+import { createOidcStore } from '../../src/oidc/adapter.ts';
 import { revokeGrant } from '../../src/oidc/connected-services.ts';
 import type { TestApp } from '../support/app.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
@@ -132,7 +133,7 @@ for (const backend of backends()) {
       // The grant behind the consent ends (as at logout or when it expires): made again from the record.
       const [row] = await consentRows(t, c.accountId);
       assert.ok(row);
-      await revokeGrant({ db: t.deps.db, ring: t.deps.ring, clock: t.clock }, row.grant_id);
+      await revokeGrant(createOidcStore({ db: t.deps.db, ring: t.deps.ring, clock: t.clock }), row.grant_id);
       assert.equal(await userinfoStatus(base, fresh.tokens.access_token), 401, 'its tokens went with it');
       const again = await signIn(other, training, 'openid identite_pivot email');
       assert.equal(again.consentPages, 0, 'same consent, new grant');
@@ -151,7 +152,7 @@ for (const backend of backends()) {
       for (const b of browsers) await logInThroughPages(b, t, c);
       const row = (await consentRows(t, c.accountId)).find((r) => r.client_id === training.clientId);
       assert.ok(row);
-      await revokeGrant({ db: t.deps.db, ring: t.deps.ring, clock: t.clock }, row.grant_id);
+      await revokeGrant(createOidcStore({ db: t.deps.db, ring: t.deps.ring, clock: t.clock }), row.grant_id);
       // At once, each re-making the ended grant from the record.
       const raced = await Promise.all(browsers.map((b) => signIn(b, training, 'openid identite_pivot email')));
       assert.deepEqual(raced.map((r) => r.consentPages), [0, 0, 0, 0]);

@@ -11,6 +11,7 @@ import { system } from '../../src/db/contexts.ts';
 import { createClient } from '../../src/oidc/clients.ts';
 import { replaceSigningKeys } from '../../src/oidc/key-reload.ts';
 import { createOidcProvider } from '../../src/oidc/provider.ts';
+import { createOidcStore } from '../../src/oidc/adapter.ts';
 import {
   ensureSigningKeys,
   listSigningKeys,
@@ -209,9 +210,7 @@ for (const backend of backends()) {
       issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       provider = createOidcProvider({
         issuer,
-        db: t.db,
-        ring,
-        clock,
+        store: createOidcStore({ db: t.db, ring, clock }),
         signingKeys: keys.keys,
         cookieKeys: [randomBytes(32).toString('base64url')],
         // A client that asks for RS256 (the registry gives ES256 to every client for now).

@@ -8,6 +8,7 @@ import { systemClock } from '../../src/clock.ts';
 import { OidcPayloadKeys } from '../../src/oidc/payload-keys.ts';
 import { UpsertBatch, type UpsertRow } from '../../src/oidc/upsert-batch.ts';
 import { createOidcStore, PgAdapter } from '../../src/oidc/adapter.ts';
+import { revokeGrant } from '../../src/oidc/connected-services.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
 
 /**
@@ -136,6 +137,20 @@ describe('UpsertBatch on postgres (PGlite has no round trips to save: it keeps o
     await tokens.destroy('token-of-a-cold-store');
     await saved;
     assert.equal(await tokens.find('token-of-a-cold-store'), undefined);
+  });
+
+  test('a grant revoked (a consent withdrawn) through the provider\'s store while a token of it is still being saved: both gone, none left behind', async () => {
+    const store = createOidcStore({ db: t.db, ring: KeyRing.generate('kek-withdraw'), clock: systemClock });
+    const grants = new PgAdapter('Grant', store);
+    const tokens = new PgAdapter('AccessToken', store);
+    const saves = [
+      grants.upsert('grant-withdrawn', { jti: 'grant-withdrawn', kind: 'Grant', accountId: randomUUID(), clientId: 'c' }, 60),
+      tokens.upsert('token-of-withdrawn', { jti: 'token-of-withdrawn', kind: 'AccessToken', clientId: 'c', grantId: 'grant-withdrawn' }, 60),
+    ];
+    await revokeGrant(store, 'grant-withdrawn');
+    await Promise.all(saves);
+    assert.equal(await grants.find('grant-withdrawn'), undefined);
+    assert.equal(await tokens.find('token-of-withdrawn'), undefined);
   });
 
   test('under a steady stream of saves (a new one every turn, none waited for), a destroy still ends', async () => {

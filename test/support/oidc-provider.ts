@@ -7,6 +7,7 @@ import { systemClock } from '../../src/clock.ts';
 import type { KeyRing } from '../../src/crypto/keyring.ts';
 import type { OpenDatabase } from '../../src/db/open.ts';
 import { createOidcProvider } from '../../src/oidc/provider.ts';
+import { createOidcStore } from '../../src/oidc/adapter.ts';
 
 /** The real oidc-provider on our registry and adapter, listening on 127.0.0.1 (any free port). */
 export interface OidcTestServer {
@@ -32,9 +33,7 @@ export async function oidcTestServer(o: OidcTestServerOptions): Promise<OidcTest
   const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
   const provider = createOidcProvider({
     issuer,
-    db: o.db,
-    ring: o.ring,
-    clock: systemClock,
+    store: createOidcStore({ db: o.db, ring: o.ring, clock: systemClock }),
     signingKeys: [{ ...signing, alg: 'ES256', use: 'sig', kid: 'test-es256' }],
     cookieKeys: [randomBytes(32).toString('base64url')],
     ...(o.configuration ? { configuration: o.configuration } : {}),

@@ -168,7 +168,7 @@ export async function securityRoutes(app: FastifyInstance, deps: AccountDeps): P
   app.post<{ Params: { clientId: string } }>(`${PAGE}/connected-services/:clientId/revoke`, async (request, reply) => {
     const session = await request.session();
     if (!session) return gone(request, reply);
-    const withdrawn = await withdrawConsent(deps, { accountId: session.accountId, clientId: request.params.clientId, requestId: request.id }, (fn) => citizenRequest(deps, request, fn));
+    const withdrawn = await withdrawConsent(deps.oidcStore, deps.clock, { accountId: session.accountId, clientId: request.params.clientId, requestId: request.id }, (fn) => citizenRequest(deps, request, fn));
     if (!withdrawn) return reply.callNotFound();
     return reply.redirect(`${PAGE}?done=service-revoked`, 303);
   });
