@@ -20,7 +20,15 @@ export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> 
   const db = options.databaseUrl
     ? openPostgres(options.databaseUrl, { max: options.poolSize ?? 10 })
     : await openPglite(options.dataDir);
-  if (options.migrate) await migrate(db);
+  if (options.migrate) {
+    try {
+      await migrate(db);
+    } catch (err) {
+      // Closed before the error goes up: the pool's connections, and PGlite's lock on its directory.
+      await db.close().catch(() => undefined);
+      throw err;
+    }
+  }
   return db;
 }
 

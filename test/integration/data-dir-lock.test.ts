@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lockDataDir } from '../../src/db/data-dir-lock.ts';
+import { openDatabase } from '../../src/db/open.ts';
 
 /**
  * The embedded database's lock (src/db/data-dir-lock.ts): of several processes opening one
@@ -77,6 +78,16 @@ test('in one process: a second open of the same directory is refused too; releas
   await release();
   const again = await lockDataDir(data);
   await again();
+});
+
+test('a failed migration closes the database it opened: the directory is free again at once', async () => {
+  const data = path.join(dir, 'bad-migration');
+  const db = await openDatabase({ dataDir: data, migrate: true });
+  await db.runAsOwner((q) => q.query(`UPDATE schema_migrations SET checksum = 'not the file''s checksum' WHERE version = 1`));
+  await db.close();
+  await assert.rejects(openDatabase({ dataDir: data, migrate: true }), /migration .* was changed after being applied/);
+  const again = await openDatabase({ dataDir: data });
+  await again.close();
 });
 
 test('many processes taking and releasing it for seconds, some dying while they hold it: never two holders at once', async () => {
