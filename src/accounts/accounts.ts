@@ -5,6 +5,7 @@ import { blindIndex, normaliseEmail } from '../crypto/blind-index.ts';
 import { newId } from '../crypto/random.ts';
 import { audit } from '../audit/log.ts';
 import { accountCipher, cipherFromKeyRow, generateAccountKey, storeAccountKey } from './account-keys.ts';
+import type { FieldCipher } from '../crypto/envelope.ts';
 
 export type AccountStatus = 'pending_activation' | 'active' | 'locked' | 'closed';
 export type Gender = 'female' | 'male' | 'unspecified';
@@ -126,6 +127,11 @@ interface AccountRow extends Record<string, unknown> {
 
 /** Reads and decrypts an account; null if it does not exist, is not visible, or was shredded. */
 export async function readAccount(tx: Tx, ring: KeyRing, accountId: string): Promise<Account | null> {
+  return (await readAccountWithCipher(tx, ring, accountId))?.account ?? null;
+}
+
+/** readAccount, with the account's cipher for what the caller writes next (one statement for both). */
+export async function readAccountWithCipher(tx: Tx, ring: KeyRing, accountId: string): Promise<{ account: Account; cipher: FieldCipher } | null> {
   // The key in the same statement (each table under its own row-level security).
   const { rows } = await tx.query<AccountRow & { kek_id: string | null; wrapped_key: Uint8Array | null }>(
     `SELECT a.id, a.status, a.created_at, a.nir, a.given_names, a.family_name, a.usage_name, a.birth_date, a.birth_place, a.gender,
@@ -137,7 +143,7 @@ export async function readAccount(tx: Tx, ring: KeyRing, accountId: string): Pro
   const cipher = row ? cipherFromKeyRow(tx, ring, accountId, row) : null;
   if (!row || !cipher) return null;
   const dec = (field: string, blob: Uint8Array | null): string | null => (blob === null ? null : cipher.decrypt(field, Buffer.from(blob)));
-  return {
+  const account: Account = {
     id: row.id,
     status: row.status,
     createdAt: row.created_at,
@@ -152,6 +158,7 @@ export async function readAccount(tx: Tx, ring: KeyRing, accountId: string): Pro
     },
     contact: { email: dec('email', row.email), phone: dec('phone', row.phone), postalAddress: dec('postal_address', row.postal_address) },
   };
+  return { account, cipher };
 }
 
 /** The encrypted columns a flow may need alone. */

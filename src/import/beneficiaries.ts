@@ -2,8 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Tx } from '../db/contexts.ts';
 import type { FieldCipher } from '../crypto/envelope.ts';
 import { hmac } from '../crypto/mac.ts';
-import { nirIndex, readAccount, type Contact, type CryptoDeps, type Identity } from '../accounts/accounts.ts';
-import { accountCipher } from '../accounts/account-keys.ts';
+import { nirIndex, readAccountWithCipher, type Contact, type CryptoDeps, type Identity } from '../accounts/accounts.ts';
 import { validatePerson, type PersonFields } from '../accounts/person-input.ts';
 import { normaliseIban, PART_VALUES, type BankDetails } from '../file/catalogue.ts';
 import { appendInitialEvents, type Actor } from '../file/events.ts';
@@ -200,8 +199,9 @@ async function insertAccounts(tx: Tx, created: readonly Sealed[], rows: readonly
 
 /** --update of an existing account: its identity from the row; says which of the citizen's parts differ (kept). */
 async function updateIdentity(tx: Tx, deps: CryptoDeps, accountId: string, b: Beneficiary): Promise<{ updated: boolean; kept: string[] } | null> {
-  const [account, cipher] = await Promise.all([readAccount(tx, deps.ring, accountId), accountCipher(tx, deps.ring, accountId)]);
-  if (!account || !cipher) return null;
+  const read = await readAccountWithCipher(tx, deps.ring, accountId);
+  if (!read) return null;
+  const { account, cipher } = read;
   const now = deps.clock.now();
   const identity: [string, string | null, string | null][] = [
     ['given_names', account.identity.givenNames, b.identity.givenNames],
