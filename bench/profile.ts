@@ -26,30 +26,31 @@ for await (const chunk of child.stdout) {
   if (out.includes('\n')) break;
 }
 const firstLine = out.slice(0, out.indexOf('\n'));
-// Only the samples of the load count (not the server's start): the profile's last `window` µs.
-let loadStart = 0;
-let window = 0;
+// Only the samples of the timed load count (not the server's start, the preparation or its
+// stop), by time: V8's profile and process.hrtime both read the monotonic clock, in µs here.
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+const timed = { from: 0, to: 0 };
+async function timing(load: () => Promise<unknown>): Promise<void> {
+  timed.from = monotonicUs();
+  await load();
+  timed.to = monotonicUs();
+}
 try {
   if (what === 'login') {
     const url = firstLine.trim();
-    loadStart = performance.now();
     const end = Date.now() + 8_000;
     let next = 0;
-    await Promise.all(Array.from({ length: 4 }, async () => {
+    await timing(() => Promise.all(Array.from({ length: 4 }, async () => {
       while (Date.now() < end) {
         const account = next++ % LOGIN_ACCOUNTS;
         await completeLogin(url, account, benchNir(account), BENCH_PASSWORD);
       }
-    }));
+    })));
     console.log(`${next} logins in 8 s`);
-  } else {
-    loadStart = performance.now();
-    await oidcLoad(JSON.parse(firstLine) as OidcBenchServer);
-  }
+  } else await oidcLoad(JSON.parse(firstLine) as OidcBenchServer);
 } finally {
   child.kill('SIGTERM');
   await once(child, 'exit');
-  window = (performance.now() - loadStart) * 1000;
   await created.drop();
 }
 
@@ -61,27 +62,34 @@ async function oidcLoad(server: OidcBenchServer): Promise<void> {
   const tokens = await Promise.all(codes.map((c) => exchange(endpoints, server, c)));
   let turn = 0;
   if (what === 'userinfo') {
-    await autocannon({ url: endpoints.userinfo, connections: 10, duration: 8, requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[turn++ % tokens.length] ?? ''}` } }) }] });
+    await timing(() => autocannon({ url: endpoints.userinfo, connections: 10, duration: 8, requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[turn++ % tokens.length] ?? ''}` } }) }] }));
   } else if (what === 'cc') {
-    await autocannon({ url: endpoints.token, method: 'POST', connections: 10, duration: 8, headers: { authorization: basicAuth(server.machine.clientId, server.machine.secret), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    await timing(() => autocannon({ url: endpoints.token, method: 'POST', connections: 10, duration: 8, headers: { authorization: basicAuth(server.machine.clientId, server.machine.secret), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' }));
   } else {
     const more: PreparedCode[] = [];
     await Promise.all(accounts.map(async (a, i) => { while (more.length < 2000) more.push(await authorizationCode(browsers[i] as Browser, endpoints, server, a)); }));
     let next = 0;
-    await autocannon({ url: endpoints.token, method: 'POST', connections: 10, amount: more.length, headers: { authorization: basicAuth(server.web.clientId, server.web.secret), 'content-type': 'application/x-www-form-urlencoded' }, requests: [{ setupRequest: (req) => ({ ...req, body: codeExchangeBody(more[Math.min(next++, more.length - 1)] as PreparedCode, server.web.redirectUri) }) }] });
+    await timing(() => autocannon({ url: endpoints.token, method: 'POST', connections: 10, amount: more.length, headers: { authorization: basicAuth(server.web.clientId, server.web.secret), 'content-type': 'application/x-www-form-urlencoded' }, requests: [{ setupRequest: (req) => ({ ...req, body: codeExchangeBody(more[Math.min(next++, more.length - 1)] as PreparedCode, server.web.redirectUri) }) }] }));
   }
 }
 type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] };
 const file = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1) as string;
-const prof = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; endTime: number };
+const prof = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+if (prof.startTime > timed.from || prof.endTime < timed.to) throw new Error(`the profile (${prof.startTime}–${prof.endTime} µs) does not span the timed load (${timed.from}–${timed.to} µs): clocks differ`);
 const byId = new Map(prof.nodes.map((n) => [n.id, n]));
 const self = new Map<number, number>();
-let at = prof.endTime - prof.timeDeltas.reduce((a, b) => a + b, 0);
+let at = prof.startTime;
+let idle = 0;
 prof.samples.forEach((id, i) => {
-  at += prof.timeDeltas[i] ?? 0;
-  if (at >= prof.endTime - window) self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0));
+  const delta = prof.timeDeltas[i] ?? 0;
+  at += delta;
+  if (at < timed.from || at > timed.to) return;
+  if (byId.get(id)?.callFrame.functionName === '(idle)') idle += delta;
+  else self.set(id, (self.get(id) ?? 0) + delta);
 });
+// Shares of the busy time (idle left out: on the login load, the hashes run while the main thread idles).
 const total = [...self.values()].reduce((a, b) => a + b, 0);
+console.log(`timed load ${((timed.to - timed.from) / 1000).toFixed(0)} ms, main thread busy ${(total / 1000).toFixed(0)} ms, idle ${(idle / 1000).toFixed(0)} ms`);
 const agg = new Map<string, number>();
 const pkg = new Map<string, number>();
 for (const [id, t] of self) {
@@ -91,7 +99,6 @@ for (const [id, t] of self) {
   const p = n.callFrame.url.includes('node_modules/') ? (/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(n.callFrame.url)?.[1] ?? '?') : n.callFrame.url.startsWith('node:') ? n.callFrame.url : n.callFrame.url.includes('/main/src') ? 'src' : n.callFrame.url || n.callFrame.functionName;
   pkg.set(p, (pkg.get(p) ?? 0) + t);
 }
-console.log(`total ${(total / 1000).toFixed(0)} ms`);
 for (const [k, t] of [...pkg].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${((t / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
 console.log('---');
 for (const [k, t] of [...agg].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${((t / total) * 100).toFixed(1).padStart(5)}%  ${k}`);

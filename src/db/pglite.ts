@@ -112,9 +112,12 @@ export async function openPglite(dataDir: string | undefined): Promise<Database 
       }
     },
     async close() {
-      await Promise.all([...stops].map((stop) => stop()));
-      await pg.close();
-      await unlock();
+      try {
+        await Promise.all([...stops].map((stop) => stop()));
+        await pg.close();
+      } finally {
+        await unlock();
+      }
     },
   };
 }

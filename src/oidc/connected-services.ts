@@ -68,8 +68,9 @@ async function consentOf(inCitizen: InCitizen, accountId: string, clientId: stri
 
 /**
  * Deletes a grant and every code and token issued from it (the provider's adapter, by grant).
- * Through the provider's own store: the deletes wait for its saves under way (a token being
- * issued from the grant would otherwise land after them and outlive the revocation).
+ * Through the provider's own store: the deletes wait for its saves already started (the grant
+ * saved again, or a token of it, would otherwise land after them). A token whose save starts
+ * later is written, and refused on use: the provider loads its grant, gone, at each use.
  */
 export async function revokeGrant(store: OidcStore, grantId: string): Promise<void> {
   const grants = new PgAdapter('Grant', store);

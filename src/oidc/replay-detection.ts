@@ -11,7 +11,8 @@ import { PgAdapter } from './adapter.ts';
 export function installReplayClaim(provider: Provider): void {
   const model = provider.ReplayDetection;
   const adapter = model.adapter;
-  if (!(adapter instanceof PgAdapter)) return;
+  // Never the library's racy check behind our back: another adapter would need its own claim.
+  if (!(adapter instanceof PgAdapter)) throw new TypeError('replay detection: the provider must use the PostgreSQL adapter');
   Object.defineProperty(model, 'unique', {
     value: async (iss: string, jti: string, exp: number): Promise<boolean> => {
       // The library's id, so that a row it wrote before this change still counts.

@@ -66,8 +66,12 @@ describe('procedure rules', () => {
     const instants = ['2026-03-29T00:59:59Z', '2026-03-29T01:00:00Z', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z', '2024-02-29T10:00:00Z', '2026-12-31T10:00:00Z', '2027-01-01T09:59:59Z'];
     for (let i = 0; i < 200; i++) instants.push(new Date(Date.UTC(2020, 0, 1) + i * 7_919_993_000).toISOString());
     for (const zone of zones) {
-      const intl = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
-      for (const iso of instants) assert.equal(localDate(new Date(iso), zone), intl.format(new Date(iso)), `${iso} in ${zone}`);
+      const intl = new Intl.DateTimeFormat('en-GB', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
+      for (const iso of instants) {
+        // From Intl's parts, not its text (which changes between ICU versions).
+        const part = (type: string): string => intl.formatToParts(new Date(iso)).find((p) => p.type === type)?.value ?? '';
+        assert.equal(localDate(new Date(iso), zone), `${part('year')}-${part('month')}-${part('day')}`, `${iso} in ${zone}`);
+      }
     }
   });
 

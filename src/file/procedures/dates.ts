@@ -9,7 +9,7 @@ import { localFromInstant } from '../../time-format.ts';
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MONTH = /^(\d{4})-(\d{2})$/;
 
-/** The calendar day of `now` in `timeZone`, as 'YYYY-MM-DD' (through the cached formatters: building one per call cost more than the page around it). */
+/** The calendar day of `now` in `timeZone`, as 'YYYY-MM-DD' (through time-format's cached formatters: building one costs far more than using one). */
 export const localDate = (now: Date, timeZone: string): string => localFromInstant(now, timeZone).slice(0, 10);
 
 /** Whether the string is a real day (2026-02-30 is not). */
