@@ -16,7 +16,9 @@ export const isLocale = (value: unknown): value is Locale => value === 'fr' || v
 
 /** The message in that locale, with `{name}` variables replaced (not escaped: `html` does that). */
 export function t(locale: Locale, key: MessageKey, vars: Record<string, string | number> = {}): string {
-  return catalogues[locale][key].replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+  const message = catalogues[locale][key];
+  // Most messages have no variable: a page renders dozens of them.
+  return message.includes('{') ? message.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole)) : message;
 }
 
 /** First of fr/en in the Accept-Language header by decreasing q, else French. */
