@@ -17,6 +17,7 @@ export function installReplayClaim(provider: Provider): void {
     value: async (iss: string, jti: string, exp: number): Promise<boolean> => {
       // The library's id, so that a row it wrote before this change still counts.
       const id = hash('sha256', `${iss}${jti}`, 'base64url');
+      // `exp` is on the library's clock, Date (the provider's store runs on the system clock too).
       const now = Math.floor(Date.now() / 1000);
       return adapter.claim(id, { iss, jti: id, kind: 'ReplayDetection', iat: now, exp }, exp - now);
     },
