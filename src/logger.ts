@@ -28,7 +28,7 @@ const MAX_DEPTH = 6;
 export function redact(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth > MAX_DEPTH) return '[too deep]';
-  if (value instanceof Error) return redact(serializeError(value), depth);
+  if (value instanceof Error) return serializeError(value); // redacted there
   // Dates, buffers, URLs: written by their toJSON, never field by field.
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
   if (Array.isArray(value)) {
@@ -39,24 +39,22 @@ export function redact(value: unknown, depth = 0): unknown {
     });
     return copy ?? value;
   }
-  let copy: Record<string, unknown> | null = null;
-  for (const [key, item] of Object.entries(value)) {
-    const safe = CENSORED_KEYS.has(key) ? CENSOR : redact(item, depth + 1);
-    if (safe !== item) (copy ??= { ...value })[key] = safe;
-  }
-  return copy ?? value;
+  return redactFields(value as Record<string, unknown>, depth);
 }
 
-/** A log line's own fields; `err` is checked by its serializer (serializeError), which pino runs after this. */
-function redactLine(object: Record<string, unknown>): Record<string, unknown> {
+/** An object's fields through redact(), but `skip`, left as it is. */
+function redactFields(object: Record<string, unknown>, depth: number, skip?: string): Record<string, unknown> {
   let copy: Record<string, unknown> | null = null;
   for (const [key, item] of Object.entries(object)) {
-    if (key === 'err') continue;
-    const safe = CENSORED_KEYS.has(key) ? CENSOR : redact(item, 1);
+    if (key === skip) continue;
+    const safe = CENSORED_KEYS.has(key) ? CENSOR : redact(item, depth + 1);
     if (safe !== item) (copy ??= { ...object })[key] = safe;
   }
   return copy ?? object;
 }
+
+/** A log line's own fields; `err` is checked by its serializer (serializeError), which pino runs after this. */
+const redactLine = (object: Record<string, unknown>): Record<string, unknown> => redactFields(object, 0, 'err');
 
 /** A PostgreSQL error: five-character SQLSTATE in `code`. */
 const isDatabaseError = (err: Error): err is Error & { code: string } => /^[0-9A-Z]{5}$/.test(String((err as { code?: unknown }).code ?? ''));
