@@ -32,14 +32,18 @@ export async function accountWithPasswordByNirIndex(tx: Tx, nirIndex: Buffer): P
 }
 
 /**
- * Whether an incident reset this account's password (it must be renewed through "Forgotten
- * password"). Locks the row: a reset running at the same moment either commits first (and is
- * seen) or waits for the caller's transaction (and then ends the login flow it created).
+ * The account's password hash and whether an incident reset it (it must then be renewed
+ * through "Forgotten password"), the row locked until the caller's transaction ends. A password
+ * checked outside any transaction (Argon2id takes milliseconds) is still the account's only if
+ * this hash is the one it was checked against: a change committed meanwhile is seen here, and
+ * one that commits after waits for the lock, so its next statements see (and end) what the
+ * caller created.
  */
-export async function passwordResetRequired(tx: Tx, accountId: string): Promise<boolean> {
-  const { rows } = await tx.query<{ reset: boolean }>(
-    `SELECT reset_required_at IS NOT NULL AS reset FROM credentials WHERE account_id = $1 AND kind = 'password' FOR UPDATE`,
+export async function lockPassword(tx: Tx, accountId: string): Promise<{ secret: string; resetRequired: boolean } | null> {
+  const { rows } = await tx.query<{ secret: string; reset: boolean }>(
+    `SELECT secret, reset_required_at IS NOT NULL AS reset FROM credentials WHERE account_id = $1 AND kind = 'password' FOR UPDATE`,
     [accountId],
   );
-  return rows[0]?.reset === true;
+  const row = rows[0];
+  return row ? { secret: row.secret, resetRequired: row.reset } : null;
 }

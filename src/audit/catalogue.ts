@@ -34,7 +34,7 @@ export interface AuditCatalogue {
   /** One committed batch of an agency import (`sesame import`, src/import/): line range and counts, never a row's data. */
   'import.batch': { runId: string; kind: 'beneficiaries' | 'payments'; firstLine: number; lastLine: number; created: number; updated: number; unchanged: number; notApplied: number; rejected: number };
   /** reason: a code, never the NIR (unknown-nir events carry no account id at all). */
-  'login.password-failed': { reason: 'invalid-nir' | 'unknown-nir' | 'wrong-password' | 'not-active' | 'reset-required' };
+  'login.password-failed': { reason: 'invalid-nir' | 'unknown-nir' | 'wrong-password' | 'not-active' | 'reset-required' | 'changed-meanwhile' };
   'login.password-verified': { flowId: string; rehashed: boolean };
   'login.throttled': { reason: 'client' | 'account-delay' | 'recovery-required'; step: 'login' | 'activation' | 'recovery' | 'password-change' | 'step-up' };
   'login.new-browser': { sessionId: string };
@@ -45,7 +45,7 @@ export interface AuditCatalogue {
   'session.started': { sessionId: string; level: string; amr: string[] };
   'session.ended': { sessionId: string; reason: SessionEndReason };
   'sessions.ended': { count: number; reason: SessionEndReason; kept: string | null };
-  'password.change-failed': { reason: 'wrong-current' };
+  'password.change-failed': { reason: 'wrong-current' | 'changed-meanwhile' };
   'flows.ended': { count: number; reason: 'password-changed' };
   'password.changed': { via: 'activation' | 'recovery' | 'change'; sessionsEnded: number };
   'account.activated': { flowId: string };

@@ -1,4 +1,4 @@
-import { setPasswordHash } from '../../accounts/credentials.ts';
+import { lockPassword, setPasswordHash } from '../../accounts/credentials.ts';
 import { audit } from '../../audit/log.ts';
 import { endAccountFlows } from '../../auth/flows/flow.ts';
 import { endOtherSessions, rotateSessionToken } from '../../auth/sessions.ts';
@@ -6,7 +6,7 @@ import { removeCoolingOff } from '../../auth/authenticators.ts';
 import { checkSessionPassword } from '../../auth/methods/session-password.ts';
 import type { ThrottleVerdict } from '../../auth/throttle.ts';
 import type { FastifyRequest } from 'fastify';
-import { system } from '../../db/contexts.ts';
+import { system, type Tx } from '../../db/contexts.ts';
 import { citizenRequest } from '../../isolation/citizen-request.ts';
 import { queuePasswordChangedMail } from '../../mail/password-changed.ts';
 import type { MailLocale } from '../../mail/templates/types.ts';
@@ -74,12 +74,23 @@ export async function changePassword(deps: AccountDeps, input: ChangePasswordInp
   // context, and first: if the change below then fails, pending logins were ended and the
   // browser lost its session, both on the safe side; the reverse order could leave a copied
   // cookie alive after the password changed.
-  const token = await system(db, 'password-change', async (tx) => {
+  const endPendingFlows = async (tx: Tx): Promise<void> => {
     const ended = await endAccountFlows(tx, clock, accountId);
     if (ended > 0) await audit(tx, clock, { type: 'flows.ended', accountId, requestId: input.requestId, payload: { count: ended, reason: 'password-changed' } });
+  };
+  const token = await system(db, 'password-change', async (tx) => {
+    await endPendingFlows(tx);
     return rotateSessionToken(tx, input.sessionId);
   });
   const changed = await citizenRequest(deps, input.request, async (tx): Promise<ChangePasswordResult> => {
+    // The row locked first: a recovery (or a change from another session) that committed since
+    // the current password was checked is seen by the next statements, and has ended this
+    // session; one that commits later waits and replaces this password, never the reverse.
+    const current = await lockPassword(tx, accountId);
+    if (current?.secret !== known.stored) {
+      await audit(tx, clock, { type: 'password.change-failed', accountId, requestId: input.requestId, payload: { reason: 'changed-meanwhile' } });
+      return { ok: false, reason: 'session-ended' };
+    }
     if (!(await sessionStillLive(tx, input.sessionId))) return { ok: false, reason: 'session-ended' };
     await setPasswordHash(tx, clock, accountId, hash);
     const sessionsEnded = await endOtherSessions(tx, clock, accountId, input.sessionId, 'password-changed', input.requestId);
@@ -90,5 +101,8 @@ export async function changePassword(deps: AccountDeps, input: ChangePasswordInp
     await audit(tx, clock, { type: 'password.changed', accountId, requestId: input.requestId, payload: { via: 'change', sessionsEnded } });
     return { ok: true, sessionsEnded, token };
   });
+  // Again once the new hash is in: a login that checked the old password locked the row before
+  // this change did, and created its flow after the first ending above.
+  if (changed.ok) await system(db, 'password-change', endPendingFlows);
   return changed;
 }

@@ -1,5 +1,5 @@
 import { nirIndex } from '../../../accounts/accounts.ts';
-import { accountWithPasswordByNirIndex, passwordResetRequired, setPasswordHash } from '../../../accounts/credentials.ts';
+import { accountWithPasswordByNirIndex, lockPassword, setPasswordHash } from '../../../accounts/credentials.ts';
 import { parseNir } from '../../../accounts/nir.ts';
 import { audit } from '../../../audit/log.ts';
 import { system } from '../../../db/contexts.ts';
@@ -67,10 +67,18 @@ export async function passwordStep(
       await audit(tx, clock, { type: 'login.password-failed', accountId: account?.id ?? null, requestId: input.requestId, payload: { reason } });
       return { ok: false, reason: 'invalid' } as const;
     }
+    const current = await lockPassword(tx, account.id);
+    if (current?.secret !== stored) {
+      // A recovery or change of password committed while this one was checked: the password
+      // typed is no longer the account's. No flow, and above all no rehash of the old password
+      // over the new one.
+      await audit(tx, clock, { type: 'login.password-failed', accountId: account.id, requestId: input.requestId, payload: { reason: 'changed-meanwhile' } });
+      return { ok: false, reason: 'invalid' } as const;
+    }
     forgiveAttempt(tx, subject, client);
     // Checked only once the password is known right: a wrong one gets the usual answer, so the
     // reset tells nothing to someone who does not hold the password.
-    if (await passwordResetRequired(tx, account.id)) {
+    if (current.resetRequired) {
       await audit(tx, clock, { type: 'login.password-failed', accountId: account.id, requestId: input.requestId, payload: { reason: 'reset-required' } });
       return { ok: false, reason: 'reset-required' } as const;
     }
