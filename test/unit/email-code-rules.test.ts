@@ -5,9 +5,11 @@ import { readFile } from 'node:fs/promises';
 import { ManualClock } from '../../src/clock.ts';
 import { randomDigits } from '../../src/crypto/random.ts';
 import { system } from '../../src/db/contexts.ts';
+import { formatTime } from '../../src/time-format.ts';
+import { t as translate } from '../../src/web/i18n.ts';
 import { openDatabase, type OpenDatabase } from '../../src/db/open.ts';
 import { testApp, type TestApp } from '../support/app.ts';
-import { Browser, citizenWithPassword, submitPassword } from '../support/login.ts';
+import { Browser, citizenWithPassword, mailsFor, submitPassword } from '../support/login.ts';
 import { BROWSER_B, codeMailCount, lastCodeMailed, loginFlowFor, send, sendAndRead, verify, wrongCode } from '../support/rules-codes.ts';
 import { auditSince, auditSeq, codeRows, flowRow } from '../support/rules-db.ts';
 
@@ -104,6 +106,24 @@ describe('lifetime and use', () => {
       assert.deepEqual(await verify(t, f1, c1), { ok: true });
       clock.advance(1 * SECOND);
       assert.deepEqual(await verify(t, f2, c2), { ok: false, reason: 'expired', remaining: 4 });
+    });
+  });
+
+  test('never past its flow: a code sent 20 minutes into a 30-minute login flow works until the flow ends, and the page and mail say so', async () => {
+    await withApp({}, async (t, clock) => {
+      const c = await citizenWithPassword(t);
+      const b = new Browser(t);
+      const flow = await submitPassword(b, c);
+      const flowEnds = clock.now().getTime() + 30 * MINUTE;
+      clock.advance(20 * MINUTE);
+      assert.equal((await b.post(`${flow}/send`, { method: 'email-code' })).statusCode, 303);
+      const [row] = await codeRows(db, flow.slice('/login/'.length));
+      assert.equal(row?.expires_at.getTime(), flowEnds);
+      const mails = (await mailsFor(t, c.accountId)).filter((m) => m.template === 'one-time-code');
+      assert.equal(mails.at(-1)?.params.expiresAt, new Date(flowEnds).toISOString());
+      const page = (await b.get(flow)).body;
+      const until = formatTime('fr', new Date(flowEnds).toISOString(), t.deps.config.timeZone);
+      assert.ok(page.includes(`<strong>${translate('fr', 'code.expires', { time: until })}</strong>`), until);
     });
   });
 

@@ -7,6 +7,7 @@ export function sendRefusalMessage(locale: Locale, timeZone: string, refusal: Se
   if (refusal === 'cooldown') return t(locale, 'code.cooldown', { time: retryAt ? formatTime(locale, retryAt.toISOString(), timeZone) : '' });
   if (refusal === 'flow-limit') return t(locale, 'code.noMoreCodes');
   if (refusal === 'account-limit') return t(locale, 'code.accountLimit');
+  if (refusal === 'failures-limit') return t(locale, 'code.failuresLimit');
   return t(locale, 'code.noEmail');
 }
 
@@ -14,5 +15,6 @@ export function sendRefusalMessage(locale: Locale, timeZone: string, refusal: Se
 export function verifyRefusalMessage(locale: Locale, refusal: VerifyRefusal, remaining: number): string {
   if (refusal === 'malformed') return t(locale, 'code.malformed');
   if (refusal === 'expired') return t(locale, 'code.expired');
+  if (refusal === 'account-limit') return t(locale, 'code.failuresLimit');
   return t(locale, 'code.wrong', { remaining });
 }

@@ -90,5 +90,5 @@ export function answerRefusedCode(
 ): Promise<FastifyReply> | FastifyReply {
   if ('problem' in result) return sendFlowOver(request, reply, spec.base, result.problem);
   if (result.refusal === 'exhausted') return sendFlowOver(request, reply, spec.base, 'failed');
-  return spec.show(request, reply, flowId, 400, verifyRefusalMessage(localeOf(request), result.refusal, result.remaining));
+  return spec.show(request, reply, flowId, result.refusal === 'account-limit' ? 429 : 400, verifyRefusalMessage(localeOf(request), result.refusal, result.remaining));
 }

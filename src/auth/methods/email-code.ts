@@ -32,7 +32,7 @@ function codeMac(ring: KeyRing, flowId: string, code: string): Buffer {
   return hmac(ring.macKey, `email-code\u0000${flowId}\u0000${code}`);
 }
 
-export type SendRefusal = 'cooldown' | 'flow-limit' | 'account-limit' | 'no-email';
+export type SendRefusal = 'cooldown' | 'flow-limit' | 'account-limit' | 'failures-limit' | 'no-email';
 
 /**
  * The account's budgets. Only where the citizen proved the password (login) may a refusal
@@ -46,13 +46,13 @@ async function checkAccountBudget(
   { ring, clock, policy }: CodeDeps,
   flow: Flow,
   requestId: string | undefined,
-): Promise<{ ok: true; to: string | null } | { ok: false; reason: 'account-limit' | 'no-email' }> {
+): Promise<{ ok: true; to: string | null } | { ok: false; reason: 'account-limit' | 'failures-limit' | 'no-email' }> {
   const accountId = flow.accountId as string;
   const login = flow.kind === 'login';
   const now = clock.now().getTime();
-  const refuse = async (reason: 'account-limit' | 'failures-limit' | 'no-email'): Promise<{ ok: true; to: null } | { ok: false; reason: 'account-limit' | 'no-email' }> => {
+  const refuse = async (reason: 'account-limit' | 'failures-limit' | 'no-email'): Promise<{ ok: true; to: null } | { ok: false; reason: 'account-limit' | 'failures-limit' | 'no-email' }> => {
     await audit(tx, clock, { type: 'code.refused', accountId, requestId, payload: { flowId: flow.id, reason } });
-    return login ? { ok: false, reason: reason === 'no-email' ? 'no-email' : 'account-limit' } : { ok: true, to: null };
+    return login ? { ok: false, reason } : { ok: true, to: null };
   };
   // The lock serialises the counts between concurrent flows of one account; the count (and
   // the address, used only within budget) is pipelined behind it and runs once it is held.
@@ -100,7 +100,7 @@ export async function sendCode(
   if (next === null) return { ok: false, reason: 'flow-limit' };
   if (next.getTime() > now.getTime()) return { ok: false, reason: 'cooldown', retryAt: next };
 
-  const expiresAt = new Date(now.getTime() + policy.codeTtl * 1000);
+  const expiresAt = codeExpiry(flow, now, policy);
   const budget = flow.accountId === null ? null : await checkAccountBudget(tx, deps, flow, mail.requestId);
   if (budget !== null && !budget.ok) return { ok: false, reason: budget.reason };
   const to = budget?.to ?? null;
@@ -136,10 +136,16 @@ export async function sendCode(
  * that the page reads the same whether a code was really sent or silently held back.
  */
 export function currentCodeExpiry(flow: Flow, policy: AuthPolicy): Date | null {
-  return flow.lastCodeSentAt ? new Date(flow.lastCodeSentAt.getTime() + policy.codeTtl * 1000) : null;
+  return flow.lastCodeSentAt ? codeExpiry(flow, flow.lastCodeSentAt, policy) : null;
 }
 
-export type VerifyRefusal = 'malformed' | 'wrong' | 'expired' | 'exhausted';
+/** A code works `codeTtl` after it was sent, and never past its flow: the page and the mail must not promise longer. */
+function codeExpiry(flow: Flow, sentAt: Date, policy: AuthPolicy): Date {
+  return new Date(Math.min(sentAt.getTime() + policy.codeTtl * 1000, flow.expiresAt.getTime()));
+}
+
+/** `account-limit`: a login's wrong codes reached the account's daily cap. */
+export type VerifyRefusal = 'malformed' | 'wrong' | 'expired' | 'exhausted' | 'account-limit';
 
 /** Digits only, spaces tolerated (people copy "123 456"). */
 export const normaliseCode = (input: string): string => input.replace(/[\s\u00a0-]/g, '');
@@ -167,18 +173,35 @@ export async function verifyFlowCode(
 
   // Raised before comparing, guarded by the limit: of N parallel guesses on one flow, at most
   // the allowed number are ever compared (the flow row is locked; the UPDATE re-checks).
+  // A login's raise is also guarded by the account's wrong codes of the day (whoever holds the
+  // password may open flow after flow), under the account's code lock that sendCode and
+  // raiseAttempt take, so parallel guesses over several flows cannot all pass one count.
   // The code is read in the same round trip, only compared if the raise went through.
-  const [{ rows: raised }, { rows }] = await Promise.all([
-    tx.query<{ code_failures: number }>(
-      `UPDATE auth_flows SET code_failures = code_failures + 1 WHERE id = $1 AND code_failures < $2 RETURNING code_failures`,
-      [flow.id, policy.codeMaxAttempts],
-    ),
+  const capped = flow.kind === 'login' && flow.accountId !== null;
+  const [, { rows: raised }, { rows }] = await Promise.all([
+    capped ? tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('codes:' || $1, 0))`, [flow.accountId]) : null,
+    capped
+      ? tx.query<{ code_failures: number }>(
+          `UPDATE auth_flows SET code_failures = code_failures + 1 WHERE id = $1 AND code_failures < $2
+             AND (SELECT coalesce(sum(code_failures), 0) FROM auth_flows WHERE account_id = $3 AND kind = 'login' AND created_at > $4) < $5
+           RETURNING code_failures`,
+          [flow.id, policy.codeMaxAttempts, flow.accountId, new Date(clock.now().getTime() - 24 * 3600 * 1000), policy.codeFailuresPerAccountPerDay],
+        )
+      : tx.query<{ code_failures: number }>(
+          `UPDATE auth_flows SET code_failures = code_failures + 1 WHERE id = $1 AND code_failures < $2 RETURNING code_failures`,
+          [flow.id, policy.codeMaxAttempts],
+        ),
     tx.query<{ id: string; code_mac: Uint8Array; expires_at: Date }>(
       `SELECT id, code_mac, expires_at FROM one_time_codes WHERE flow_id = $1 AND used_at IS NULL AND revoked_at IS NULL ORDER BY sent_at DESC LIMIT 1`,
       [flow.id],
     ),
   ]);
   const failures = raised[0]?.code_failures;
+  // The flow row is locked (loadFlow): its count as loaded tells which guard refused.
+  if (failures === undefined && flow.codeFailures < policy.codeMaxAttempts) {
+    await audit(tx, clock, { type: 'code.refused', accountId: flow.accountId, requestId, payload: { flowId: flow.id, reason: 'failures-limit' } });
+    return { ok: false, reason: 'account-limit', remaining: policy.codeMaxAttempts - flow.codeFailures };
+  }
   if (failures === undefined) {
     await endFlow(tx, clock, flow.id, 'failed');
     return { ok: false, reason: 'exhausted', remaining: 0 };

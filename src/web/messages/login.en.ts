@@ -33,6 +33,7 @@ export const loginEn: Record<keyof typeof loginFr, string> = {
   'code.resendAt': 'You can ask for a new code from {time}.',
   'code.noMoreCodes': 'You have asked for the maximum number of codes for this request.',
   'code.accountLimit': 'Too many codes have been asked for this account. Try again in an hour.',
+  'code.failuresLimit': 'Too many incorrect codes have been entered for this account today. For your security, try again tomorrow.',
   'code.cooldown': 'Please wait before asking for a new code (from {time}).',
   'code.wrong': 'The code is incorrect. You have {remaining} attempt(s) left.',
   'code.malformed': 'Enter the 6 digits of the code you received.',

@@ -32,6 +32,7 @@ export const loginFr = {
   'code.resendAt': 'Vous pourrez demander un nouveau code à partir de {time}.',
   'code.noMoreCodes': 'Vous avez demandé le nombre maximal de codes pour cette demande.',
   'code.accountLimit': 'Trop de codes ont été demandés pour ce compte. Réessayez dans une heure.',
+  'code.failuresLimit': 'Trop de codes incorrects ont été saisis pour ce compte aujourd’hui. Par sécurité, réessayez demain.',
   'code.cooldown': 'Attendez avant de demander un nouveau code (à partir de {time}).',
   'code.wrong': 'Le code est incorrect. Il vous reste {remaining} essai(s).',
   'code.malformed': 'Saisissez les 6 chiffres du code reçu.',
