@@ -44,7 +44,8 @@ export interface AuditCatalogue {
   'code.failed': { flowId: string; reason: string; failures: number };
   'session.started': { sessionId: string; level: string; amr: string[] };
   'session.ended': { sessionId: string; reason: SessionEndReason };
-  'sessions.ended': { count: number; reason: SessionEndReason; kept: string | null };
+  /** serviceRows: the provider's sessions, grants, codes and tokens of the account ended with them. */
+  'sessions.ended': { count: number; reason: SessionEndReason; kept: string | null; serviceRows?: number };
   'password.change-failed': { reason: 'wrong-current' | 'changed-meanwhile' };
   'flows.ended': { count: number; reason: 'password-changed' };
   'password.changed': { via: 'activation' | 'recovery' | 'change'; sessionsEnded: number };

@@ -7,6 +7,7 @@ import { accountCipher } from '../accounts/account-keys.ts';
 import { audit } from '../audit/log.ts';
 import type { SessionEndReason } from '../audit/catalogue.ts';
 import type { Level } from './levels.ts';
+import { endAccountFederation } from '../oidc/account-state.ts';
 import type { AuthPolicy } from './policy.ts';
 
 /**
@@ -185,13 +186,20 @@ export async function endSessionOfToken(tx: Tx, clock: Clock, token: string, rea
   if (row) await audit(tx, clock, { type: 'session.ended', accountId: row.account_id, requestId, payload: { sessionId: row.id, reason } });
 }
 
-/** Ends every live session of the account but `keep` (the one asking, if any). */
+/**
+ * Ends every live session of the account but `keep` (the one asking, if any), and what services
+ * were given from any of them (the provider's sessions, grants and tokens of the account: which
+ * session a token came from is not kept, and whoever was in may have signed in to a service).
+ */
 export async function endOtherSessions(tx: Tx, clock: Clock, accountId: string, keep: string | null, reason: SessionEndReason, requestId?: string): Promise<number> {
-  const { rows } = await tx.query(
-    `UPDATE sessions SET ended_at = $3, end_reason = $4 WHERE account_id = $1 AND ended_at IS NULL AND ($2::uuid IS NULL OR id <> $2::uuid) RETURNING id`,
-    [accountId, keep, clock.now(), reason],
-  );
-  if (rows.length > 0) await audit(tx, clock, { type: 'sessions.ended', accountId, requestId, payload: { count: rows.length, reason, kept: keep } });
+  const [{ rows }, serviceRows] = await Promise.all([
+    tx.query(
+      `UPDATE sessions SET ended_at = $3, end_reason = $4 WHERE account_id = $1 AND ended_at IS NULL AND ($2::uuid IS NULL OR id <> $2::uuid) RETURNING id`,
+      [accountId, keep, clock.now(), reason],
+    ),
+    endAccountFederation(tx, accountId),
+  ]);
+  if (rows.length > 0 || serviceRows > 0) await audit(tx, clock, { type: 'sessions.ended', accountId, requestId, payload: { count: rows.length, reason, kept: keep, serviceRows } });
   return rows.length;
 }
 
@@ -208,18 +216,22 @@ export async function endSessionsRaisedBy(
   o: { accountId: string; authenticatorId: string; current: string | null; keepCurrent?: boolean; requestId?: string },
 ): Promise<{ count: number; currentEnded: boolean }> {
   const spared = o.keepCurrent === true ? o.current : null;
-  const { rows } = await tx.query<{ id: string }>(
-    `UPDATE sessions SET ended_at = $3, end_reason = 'authenticator-removed'
-      WHERE account_id = $1 AND ended_at IS NULL AND $2::uuid = ANY (raised_by) AND ($4::uuid IS NULL OR id <> $4::uuid) RETURNING id`,
-    [o.accountId, o.authenticatorId, clock.now(), spared],
-  );
+  const [{ rows }, serviceRows] = await Promise.all([
+    tx.query<{ id: string }>(
+      `UPDATE sessions SET ended_at = $3, end_reason = 'authenticator-removed'
+        WHERE account_id = $1 AND ended_at IS NULL AND $2::uuid = ANY (raised_by) AND ($4::uuid IS NULL OR id <> $4::uuid) RETURNING id`,
+      [o.accountId, o.authenticatorId, clock.now(), spared],
+    ),
+    // What services were given from those sessions goes too (see endOtherSessions).
+    endAccountFederation(tx, o.accountId),
+  ]);
   const currentEnded = o.current !== null && rows.some((r) => r.id === o.current);
-  if (rows.length > 0) {
+  if (rows.length > 0 || serviceRows > 0) {
     await audit(tx, clock, {
       type: 'sessions.ended',
       accountId: o.accountId,
       requestId: o.requestId,
-      payload: { count: rows.length, reason: 'authenticator-removed', kept: currentEnded ? null : o.current },
+      payload: { count: rows.length, reason: 'authenticator-removed', kept: currentEnded ? null : o.current, serviceRows },
     });
   }
   return { count: rows.length, currentEnded };

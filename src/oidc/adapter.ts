@@ -319,13 +319,3 @@ export class PgAdapter implements Adapter {
 export function oidcAdapter(store: OidcStore): AdapterFactory {
   return (name: string) => new PgAdapter(name, store);
 }
-
-/** Ends everything the provider holds for an account (its sessions, grants and tokens). */
-export async function deleteAccountOidcState(tx: Tx, accountId: string): Promise<number> {
-  const grants = await tx.query<{ id_mac: Uint8Array }>(`SELECT id_mac FROM oidc_payloads WHERE model = 'Grant' AND account_id = $1`, [accountId]);
-  const macs = grants.rows.map((r) => Buffer.from(r.id_mac));
-  let n = 0;
-  if (macs.length > 0) n += (await tx.query(`DELETE FROM oidc_payloads WHERE grant_mac = ANY($1::bytea[])`, [macs])).rowCount;
-  n += (await tx.query(`DELETE FROM oidc_payloads WHERE account_id = $1`, [accountId])).rowCount;
-  return n;
-}

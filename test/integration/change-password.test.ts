@@ -128,7 +128,7 @@ onEachBackend('change of password', ({ t }) => {
     assert.equal(res.headers.location, '/account/security?done=password-changed');
     const done = await b.get(String(res.headers.location));
     assert.equal(done.statusCode, 200);
-    assert.match(done.body, /fr-alert--success[\s\S]*Votre mot de passe a été changé\. Vos autres sessions ont été fermées\./);
+    assert.match(done.body, /fr-alert--success[\s\S]*Votre mot de passe a été changé\. Vos autres sessions ont été fermées, ainsi que les accès des services/);
     assert.equal((await b.get('/account')).statusCode, 200, 'this session stays');
 
     const kicked = await other.get('/account');
@@ -170,7 +170,7 @@ onEachBackend('change of password', ({ t }) => {
     assert.equal(res.statusCode, 303);
     assert.equal(res.headers.location, '/account/security?done=sessions-ended');
     const page = await b.get(String(res.headers.location));
-    assert.match(page.body, /Vos autres sessions ont été fermées\./);
+    assert.match(page.body, /Vos autres sessions ont été fermées, ainsi que les accès des services/);
     assert.match(page.body, /Aucune autre session n’est ouverte/);
 
     assert.equal((await second.get('/account')).statusCode, 303);

@@ -6,9 +6,10 @@ import { ManualClock } from '../../src/clock.ts';
 import { KeyRing } from '../../src/crypto/keyring.ts';
 import { hmac } from '../../src/crypto/mac.ts';
 import { randomToken } from '../../src/crypto/random.ts';
-import { createOidcStore, deleteAccountOidcState, PgAdapter, type OidcStore } from '../../src/oidc/adapter.ts';
+import { endAccountFederation } from '../../src/oidc/account-state.ts';
+import { createOidcStore, PgAdapter, type OidcStore } from '../../src/oidc/adapter.ts';
 import { purgeExpiredOidc } from '../../src/oidc/housekeeping.ts';
-import { system } from '../../src/db/contexts.ts';
+import { citizen } from '../../src/db/contexts.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
 
 /**
@@ -290,7 +291,7 @@ for (const backend of backends()) {
       for (const id of ids) assert.ok(await new PgAdapter('Interaction', s).find(id));
     });
 
-    test('deleteAccountOidcState ends an account’s sessions, grants and their tokens', async () => {
+    test('endAccountFederation ends an account’s sessions, grants and their tokens, in its own citizen context too', async () => {
       const account = randomUUID();
       const other = randomUUID();
       const grantId = randomToken();
@@ -303,7 +304,9 @@ for (const backend of backends()) {
       await adapter('Session').upsert(session, payloadFor('Session', { accountId: account }), 600);
       const otherSession = randomToken();
       await adapter('Session').upsert(otherSession, payloadFor('Session', { accountId: other }), 600);
-      const deleted = await system(t.db, 'test', (tx) => deleteAccountOidcState(tx, account));
+      // A citizen context of another account deletes nothing of it (row-level security).
+      assert.equal(await citizen(t.db, other, (tx) => tx.query(`DELETE FROM oidc_payloads WHERE account_id = $1`, [account])).then((r) => r.rowCount), 0);
+      const deleted = await citizen(t.db, account, (tx) => endAccountFederation(tx, account));
       assert.equal(deleted, 3);
       assert.equal(await adapter('Grant').find(grantId), undefined);
       assert.equal(await adapter('RefreshToken').find(rt), undefined);
@@ -312,9 +315,16 @@ for (const backend of backends()) {
       assert.ok(await adapter('ClientCredentials').find(token), 'not a grantable model: not part of the grant');
     });
 
-    test('the application roles: a citizen context cannot read the provider’s rows', async () => {
+    test('the application roles: a citizen context cannot read the provider’s rows (only which are its own, to end them)', async () => {
+      for (const column of ['payload', 'id_mac', 'grant_mac', '*']) {
+        await assert.rejects(
+          t.db.transaction((q) => q.query(`SELECT ${column} FROM oidc_payloads`), { trusted: `SET LOCAL ROLE sesame_citizen` }),
+          /permission denied/,
+          column,
+        );
+      }
       await assert.rejects(
-        t.db.transaction((q) => q.query(`SELECT * FROM oidc_payloads`), { trusted: `SET LOCAL ROLE sesame_citizen` }),
+        t.db.transaction((q) => q.query(`UPDATE oidc_payloads SET expires_at = NULL`), { trusted: `SET LOCAL ROLE sesame_citizen` }),
         /permission denied/,
       );
       assert.ok((await rowCount()) > 0);

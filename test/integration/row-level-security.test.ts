@@ -70,6 +70,10 @@ for (const backend of backends()) {
           const change = newId();
           await tx.query(`INSERT INTO file_events (id, account_id, type, payload, actor_kind, actor_id, occurred_at) VALUES ($1, $2, 'bank-details.changed', '\\x00', 'system', 'test', now())`, [change, id]);
           await tx.query(`INSERT INTO bank_change_cancel_codes (id, account_id, event_id, code_mac, created_at, expires_at) VALUES ($1, $2, $3, '\\x00', now(), now())`, [newId(), id, change]);
+          // A provider session of theirs (032: a citizen ends their own with their sessions).
+          const dataKey = newId();
+          await tx.query(`INSERT INTO oidc_data_keys (id, kek_id, wrapped_key, created_at) VALUES ($1, 'k', '\\x00', now())`, [dataKey]);
+          await tx.query(`INSERT INTO oidc_payloads (model, id_mac, key_id, payload, account_id) VALUES ('Session', $1, $2, '\\x00', $3)`, [Buffer.from(id), dataKey, id]);
         }
       });
     });
@@ -120,7 +124,10 @@ for (const backend of backends()) {
         await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`SELECT ${column} FROM oidc_clients`)), /permission denied/, column);
       }
       await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`UPDATE oidc_clients SET disabled_at = now()`)), /permission denied/);
-      await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`SELECT 1 FROM oidc_payloads`)), /permission denied/);
+      // Of the provider's rows, only which are theirs (to end them with their sessions), never a payload or a token's hash.
+      for (const column of ['payload', 'id_mac', 'grant_mac']) {
+        await assert.rejects(citizen(t.db, alice, (tx) => tx.query(`SELECT ${column} FROM oidc_payloads`)), /permission denied/, column);
+      }
     });
 
     test('a citizen may end their own session but never revive it, nor read token hashes', async () => {

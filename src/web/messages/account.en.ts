@@ -29,7 +29,7 @@ export const accountEn: Record<keyof typeof accountFr, string> = {
   'security.password.throttled.body': 'For your security, password checks are suspended until {time}. You can try again then.',
   'security.password.recoveryRequired':
     'For your security, the current password of this account can no longer be used. Sign out, then choose a new password with “Forgotten password”.',
-  'security.password.changed': 'Your password has been changed. Your other sessions have been ended.',
+  'security.password.changed': 'Your password has been changed. Your other sessions have been ended, and so has the access of the services you signed in to with Sésame: they will ask you to sign in again.',
 
   'security.sessions.title': 'Open sessions',
   'security.sessions.lead': 'These are the devices signed in to your account. If you do not recognise one, end your other sessions, then change your password.',
@@ -46,7 +46,7 @@ export const accountEn: Record<keyof typeof accountFr, string> = {
   'security.sessions.unknownDevice': 'Unknown device',
   'security.sessions.endOthers': 'Sign out my other sessions',
   'security.sessions.noOthers': 'No other session is open on your account.',
-  'security.sessions.ended': 'Your other sessions have been ended.',
+  'security.sessions.ended': 'Your other sessions have been ended, and so has the access of the services you signed in to with Sésame.',
 
   'security.level.eidas1': 'Low',
   'security.level.eidas2': 'Substantial',

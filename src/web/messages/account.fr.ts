@@ -28,7 +28,7 @@ export const accountFr = {
   'security.password.throttled.body': 'Par sécurité, la vérification du mot de passe est suspendue jusqu’à {time}. Vous pourrez réessayer ensuite.',
   'security.password.recoveryRequired':
     'Par sécurité, le mot de passe actuel de ce compte ne peut plus être utilisé. Déconnectez-vous, puis choisissez un nouveau mot de passe avec « Mot de passe oublié ».',
-  'security.password.changed': 'Votre mot de passe a été changé. Vos autres sessions ont été fermées.',
+  'security.password.changed': 'Votre mot de passe a été changé. Vos autres sessions ont été fermées, ainsi que les accès des services où vous vous étiez connecté avec Sésame : ils vous demanderont de vous reconnecter.',
 
   'security.sessions.title': 'Sessions ouvertes',
   'security.sessions.lead': 'Voici les appareils connectés à votre compte. Si vous n’en reconnaissez pas un, déconnectez vos autres sessions, puis changez votre mot de passe.',
@@ -45,7 +45,7 @@ export const accountFr = {
   'security.sessions.unknownDevice': 'Appareil inconnu',
   'security.sessions.endOthers': 'Déconnecter mes autres sessions',
   'security.sessions.noOthers': 'Aucune autre session n’est ouverte sur votre compte.',
-  'security.sessions.ended': 'Vos autres sessions ont été fermées.',
+  'security.sessions.ended': 'Vos autres sessions ont été fermées, ainsi que les accès des services où vous vous étiez connecté avec Sésame.',
 
   'security.level.eidas1': 'Faible',
   'security.level.eidas2': 'Substantiel',
