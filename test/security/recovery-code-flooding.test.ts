@@ -4,7 +4,7 @@ import { openDatabase, type OpenDatabase } from '../../src/db/open.ts';
 import { testApp, type TestApp } from '../support/app.ts';
 import { uniqueNir } from '../support/fixtures.ts';
 import { pageText, startFlow } from '../support/flows.ts';
-import { Browser, citizenWithPassword, lastCode, mailsFor, submitPassword } from '../support/login.ts';
+import { Browser, citizenWithPassword, lastCode, logIn, mailsFor, submitPassword } from '../support/login.ts';
 
 /**
  * « Mot de passe oublié » needs only a NIR. Someone who knows a victim's NIR must not be able
@@ -45,6 +45,28 @@ describe('code budgets against flooding, lockout and guessing', () => {
     assert.equal(done.headers.location, '/account');
   });
 
+  test('nor the confirmation codes the owner asks from their session (a change of password): they go out, or a refusal is shown', async () => {
+    const owner = await citizenWithPassword(t);
+    const b = browser();
+    await logIn(b, owner);
+    t.clock.advance(10 * 60_000); // the login's code is no longer fresh: the change asks for a new one
+    for (let i = 0; i < 12; i++) await startFlow(browser(), '/recover', { nir: owner.nir });
+    const mailed = async (): Promise<number> => (await mailsFor(t, owner.accountId)).filter((m) => m.template === 'one-time-code').length;
+    const before = await mailed();
+    await b.get('/account/security');
+    const password = 'another long passphrase 9';
+    const asked = await b.post('/account/security/password', { method: 'password', current: owner.password, password, confirm: password });
+    const confirm = String(asked.headers.location);
+    assert.match(confirm, /^\/confirm\//);
+    await b.get(confirm);
+    t.clock.advance(1000);
+    assert.equal((await b.post(`${confirm}/send`, { method: 'email-code' })).statusCode, 303);
+    assert.equal(await mailed(), before + 1, 'the confirmation code was mailed');
+    await b.get(confirm);
+    const done = await b.post(confirm, { method: 'email-code', code: await lastCode(t, owner.accountId) });
+    assert.equal(done.statusCode, 303);
+  });
+
   test('once the budget is spent, a recovery page and its resend read exactly as for an unknown NIR', async () => {
     const victim = await citizenWithPassword(t);
     for (let i = 0; i < 5; i++) await startFlow(browser(), '/recover', { nir: victim.nir });
@@ -80,7 +102,7 @@ describe('code budgets against flooding, lockout and guessing', () => {
     const flow = await submitPassword(b, c);
     const refused = await b.post(`${flow}/send`, { method: 'email-code' });
     assert.equal(refused.statusCode, 429);
-    assert.match(refused.body, /Trop de codes ont été demandés pour ce compte/);
+    assert.match(refused.body, /Trop de codes incorrects ont été saisis pour ce compte aujourd’hui\. Par sécurité, réessayez demain\./);
     t.clock.advance(24 * 3600 * 1000);
     const next = browser();
     const later = await submitPassword(next, c);

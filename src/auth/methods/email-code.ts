@@ -35,11 +35,12 @@ function codeMac(ring: KeyRing, flowId: string, code: string): Buffer {
 export type SendRefusal = 'cooldown' | 'flow-limit' | 'account-limit' | 'failures-limit' | 'no-email';
 
 /**
- * The account's budgets. Only where the citizen proved the password (login) may a refusal
- * be shown. Activation and recovery answer anyone who types a NIR, so there a
- * refusal is silent (the flow counts a send and nothing goes out): the page must read the
- * same for every NIR, and nobody may use these pages to spend a victim's login budget or
- * fill their mailbox. Both budgets are counted apart for the same reason.
+ * The account's budgets. Only where the citizen proved who they are (a login's password, a
+ * confirmation asked from a live session) may a refusal be shown. Activation and recovery
+ * answer anyone who types a NIR, so there a refusal is silent (the flow counts a send and
+ * nothing goes out): the page must read the same for every NIR, and nobody may use these pages
+ * to spend a victim's login or confirmation budget or fill their mailbox. Both budgets are
+ * counted apart for the same reason.
  */
 async function checkAccountBudget(
   tx: Tx,
@@ -49,10 +50,11 @@ async function checkAccountBudget(
 ): Promise<{ ok: true; to: string | null } | { ok: false; reason: 'account-limit' | 'failures-limit' | 'no-email' }> {
   const accountId = flow.accountId as string;
   const login = flow.kind === 'login';
+  const proven = login || flow.kind === 'confirm';
   const now = clock.now().getTime();
   const refuse = async (reason: 'account-limit' | 'failures-limit' | 'no-email'): Promise<{ ok: true; to: null } | { ok: false; reason: 'account-limit' | 'failures-limit' | 'no-email' }> => {
     await audit(tx, clock, { type: 'code.refused', accountId, requestId, payload: { flowId: flow.id, reason } });
-    return login ? { ok: false, reason } : { ok: true, to: null };
+    return proven ? { ok: false, reason } : { ok: true, to: null };
   };
   // The lock serialises the counts between concurrent flows of one account; the count (and
   // the address, used only within budget) is pipelined behind it and runs once it is held.
@@ -60,15 +62,15 @@ async function checkAccountBudget(
     tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('codes:' || $1, 0))`, [accountId]),
     tx.query<{ sent: number; failures: number }>(
       `SELECT (SELECT count(*)::int FROM one_time_codes c JOIN auth_flows f ON f.id = c.flow_id
-                WHERE c.account_id = $1 AND c.sent_at > $2 AND (f.kind = 'login') = $4) AS sent,
+                WHERE c.account_id = $1 AND c.sent_at > $2 AND (f.kind IN ('login', 'confirm')) = $4) AS sent,
               (SELECT coalesce(sum(code_failures), 0)::int FROM auth_flows
                 WHERE account_id = $1 AND kind = 'login' AND created_at > $3) AS failures`,
-      [accountId, new Date(now - 3600 * 1000), new Date(now - 24 * 3600 * 1000), login],
+      [accountId, new Date(now - 3600 * 1000), new Date(now - 24 * 3600 * 1000), proven],
     ),
     readEmail(tx, ring, accountId),
   ]);
   const { sent = 0, failures = 0 } = rows[0] ?? {};
-  if (sent >= (login ? policy.codesPerAccountPerHour : policy.unauthenticatedCodesPerAccountPerHour)) return refuse('account-limit');
+  if (sent >= (proven ? policy.codesPerAccountPerHour : policy.unauthenticatedCodesPerAccountPerHour)) return refuse('account-limit');
   // Whoever knows the password may open flow after flow, 5 guesses each: wrong codes are
   // also capped per account over a day.
   if (login && failures >= policy.codeFailuresPerAccountPerDay) return refuse('failures-limit');
@@ -85,8 +87,8 @@ export function nextSendAt(flow: Flow, policy: AuthPolicy): Date | null {
 
 /**
  * Sends a new code for a locked flow (see loadFlow), revoking the previous one. A flow
- * without account (the NIR matched nothing), or one whose account is over its budget outside
- * login, counts a send like any other and sends nothing.
+ * without account (the NIR matched nothing), or one whose account is over its budget in
+ * activation or recovery, counts a send like any other and sends nothing.
  */
 export async function sendCode(
   tx: Tx,
