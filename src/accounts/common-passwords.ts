@@ -19,15 +19,16 @@ function blocklist(): ReadonlySet<string> {
 
 export const commonPasswordCount = (): number => blocklist().size;
 
-// Ce que l'on ajoute pour « compléter » un mot courant : Password2024!!, 123soleil.
-// What people add to "pad" a common word: Password2024!!, 123soleil.
+// Ce que l'on ajoute pour « compléter » un mot courant : Password2024!!, 123soleil, !!!!password.
+// What people add to "pad" a common word: Password2024!!, 123soleil, !!!!password.
 const TRAILING = /[\p{N}\p{P}\p{S}\s]+$/u;
-const LEADING = /^\p{N}+/u;
+const LEADING = /^[\p{N}\p{P}\p{S}\s]+/u;
 const MIN_CORE = 4;
 
 export function isCommonPassword(password: string): boolean {
   const set = blocklist();
-  const full = password.normalize('NFC').toLowerCase();
+  // NFKC: full-width or styled letters (ｐａｓｓｗｏｒｄ) are the word they look like.
+  const full = password.normalize('NFKC').toLowerCase();
   if (set.has(full)) return true;
   const trailing = full.replace(TRAILING, '');
   const leading = full.replace(LEADING, '');

@@ -2,7 +2,7 @@ import { isCommonPassword } from './common-passwords.ts';
 
 /**
  * Password rules (NIST SP 800-63B §3.1.1.2): length, not a common password, not the account's
- * NIR; no composition rules, no expiry.
+ * NIR, not repetitive or sequential characters; no composition rules, no expiry.
  * Counted in code points after NFC normalisation, so an accented letter counts once
  * whichever way the keyboard composed it.
  * Messages never repeat the password: they end up in pages and logs.
@@ -10,7 +10,7 @@ import { isCommonPassword } from './common-passwords.ts';
 export const PASSWORD_MIN = 12;
 export const PASSWORD_MAX = 128;
 
-export type PasswordProblemCode = 'too_short' | 'too_long' | 'contains_nir' | 'common';
+export type PasswordProblemCode = 'too_short' | 'too_long' | 'contains_nir' | 'common' | 'too_simple';
 export type PasswordProblem = { code: PasswordProblemCode; message: { fr: string; en: string } };
 
 /** What is known of the account the password is for. */
@@ -34,6 +34,28 @@ function containsNir(password: string, nir: string | undefined): boolean {
   return password.replace(NIR_SEPARATORS, '').toLowerCase().includes(first13);
 }
 
+// Blanks, control and invisible formatting characters: they make up the length, not the secret.
+const FILLER = /[\p{Cc}\p{Cf}\p{Z}]/gu;
+
+/**
+ * Fewer than 3 different characters (`aaaaaaaaaaaa`, `abababababab`, 12 spaces or zero-width
+ * spaces), or one run up or down the alphabet or the digits (`abcdefghijkl`, `987654321098`):
+ * guessed at once whatever their length (NIST SP 800-63B §3.1.1.2, "repetitive or sequential").
+ */
+function tooSimple(password: string): boolean {
+  const chars = [...password.normalize('NFKC').toLowerCase().replace(FILLER, '')];
+  if (new Set(chars).size < 3) return true;
+  const codes = chars.map((c) => c.codePointAt(0) ?? 0);
+  const step = (i: number): number => {
+    const d = (codes[i] ?? 0) - (codes[i - 1] ?? 0);
+    // 9 → 0 and 0 → 9 go on a run of digits.
+    const digits = /\d/u.test(chars[i] ?? '') && /\d/u.test(chars[i - 1] ?? '');
+    return digits && Math.abs(d) === 9 ? -Math.sign(d) : d;
+  };
+  const first = step(1);
+  return Math.abs(first) === 1 && codes.every((_, i) => i === 0 || step(i) === first);
+}
+
 const problem = (code: PasswordProblemCode, fr: string, en: string): PasswordProblem => ({ code, message: { fr, en } });
 
 /** The first thing wrong with the password, or null. */
@@ -55,6 +77,12 @@ export function checkPassword(password: string, context: PasswordContext = {}): 
       'common',
       'Ce mot de passe fait partie des plus courants, ceux que l’on essaie en premier pour deviner un mot de passe. Choisissez-en un autre, par exemple une suite de plusieurs mots.',
       'This password is one of the most common ones, the first tried when guessing a password. Choose another one, for example a few words in a row.',
+    );
+  if (tooSimple(normalised))
+    return problem(
+      'too_simple',
+      'Ce mot de passe est trop simple : un même caractère répété ou une suite (abcd, 1234) se devine tout de suite. Choisissez-en un autre, par exemple une suite de plusieurs mots.',
+      'This password is too simple: a repeated character or a run (abcd, 1234) is guessed at once. Choose another one, for example a few words in a row.',
     );
   return null;
 }

@@ -11,18 +11,19 @@ const NIR = FIRST13 + nirKey(FIRST13);
 
 describe('password policy', () => {
   test('length is counted in code points after NFC', () => {
-    assert.equal(code('x'.repeat(PASSWORD_MIN - 1) + 'q'), null, 'exactly the minimum');
-    assert.equal(code('x'.repeat(PASSWORD_MIN - 2) + 'q'), 'too_short');
+    const varied = 'qwkvjpfhzbmxtrgd';
+    assert.equal(code(varied.slice(0, PASSWORD_MIN)), null, 'exactly the minimum');
+    assert.equal(code(varied.slice(0, PASSWORD_MIN - 1)), 'too_short');
     // "é" typed as e + combining accent is one character once composed.
     const decomposed = 'é'.normalize('NFD') + 'qwkvjpfhzb';
     assert.equal([...decomposed].length, PASSWORD_MIN);
     assert.equal(code(decomposed), 'too_short', '12 code points before NFC, 11 after');
     assert.equal(code(decomposed + 'x'), null);
     // Outside the BMP: one code point, two UTF-16 units.
-    assert.equal(code('🔑'.repeat(PASSWORD_MIN)), null);
-    assert.equal(code('🔑'.repeat(PASSWORD_MIN - 1)), 'too_short');
-    assert.equal(code('k7'.repeat(PASSWORD_MAX / 2)), null, 'exactly the maximum');
-    assert.equal(code('k7'.repeat(PASSWORD_MAX / 2) + 'x'), 'too_long');
+    assert.equal(code('🔑🚲🌵'.repeat(PASSWORD_MIN / 3)), null);
+    assert.equal(code('🔑🚲🌵'.repeat(PASSWORD_MIN / 3).slice(0, -2)), 'too_short');
+    assert.equal(code('k7x'.repeat(PASSWORD_MAX / 2).slice(0, PASSWORD_MAX)), null, 'exactly the maximum');
+    assert.equal(code('k7x'.repeat(PASSWORD_MAX / 2).slice(0, PASSWORD_MAX + 1)), 'too_long');
   });
 
   test('common passwords are refused, whatever the case and padding', () => {
@@ -31,6 +32,16 @@ describe('password policy', () => {
     assert.ok(isCommonPassword('Password2024!!!!'));
     assert.ok(isCommonPassword('AZERTY'));
     assert.ok(!isCommonPassword('abc1234567890'), 'a remainder under 4 characters is not enough');
+  });
+
+  test('repetitive or sequential characters are refused, whatever their length, and blanks or invisible characters do not count', () => {
+    for (const pw of ['aaaaaaaaaaaa', '111111111111', 'abababababab', 'AbAbAbAbAbAb', ' '.repeat(12), '\u200b'.repeat(12), '\u0000'.repeat(12), 'aa\u200baa\u200baa\u200baa\u200b', 'abcdefghijkl', 'LKJIHGFEDCBA', '345678901234', '987654321098', 'a b c d e f g h', '🔑'.repeat(PASSWORD_MIN)])
+      assert.equal(code(pw), 'too_simple', JSON.stringify(pw));
+    for (const pw of ['abcdefghijkz', 'cab cab cab cab', 'zyx wvu tsr qp 7']) assert.equal(code(pw), null, pw);
+  });
+
+  test('a common password is found under full-width letters or leading symbols', () => {
+    for (const pw of ['ｐａｓｓｗｏｒｄ１２３４', '!!!!password', '##motdepasse##', '…azertyuiop…']) assert.equal(code(pw), 'common', pw);
   });
 
   test('a long random passphrase is accepted', () => {
@@ -50,7 +61,7 @@ describe('password policy', () => {
   });
 
   test('messages are given in French and English and never echo the password', () => {
-    const cases: [string, { nir?: string }][] = [['Sh0rt!', {}], ['x'.repeat(200), {}], ['Password2024!!!!', {}], [`moi${NIR}`, { nir: NIR }]];
+    const cases: [string, { nir?: string }][] = [['Sh0rt!', {}], ['x'.repeat(200), {}], ['qqqqqqqqqqqqqq', {}], ['Password2024!!!!', {}], [`moi${NIR}`, { nir: NIR }]];
     for (const [pw, context] of cases) {
       const problem = checkPassword(pw, context);
       assert.ok(problem, pw);
