@@ -100,9 +100,11 @@ export async function oidcProvider(app: FastifyInstance, o: OidcMountOptions): P
     cookieKeys: [cookieKey],
     configuration: {
       routes: OIDC_ROUTES,
-      // In production behind the TLS proxy the provider's cookies are prefixed like ours, so a
-      // sibling subdomain cannot plant them: the session cookie is __Host- (path /), the two
-      // path-scoped interaction cookies __Secure-. Without a trusted proxy saying https (plain-
+      // In production behind the TLS proxy the provider's cookies are prefixed like ours: the
+      // session cookie is __Host- (path /), so a sibling subdomain cannot plant it; the two
+      // path-scoped interaction cookies can only be __Secure- (a sibling could set one, signed
+      // from its own sign-in: the interaction then is its own, which the service's state check
+      // refuses). Without a trusted proxy saying https (plain-
       // http development), the library's names: a prefixed cookie needs the Secure flag, which
       // Koa refuses to set on a request it does not know came over TLS.
       cookies: {
