@@ -1,6 +1,7 @@
 import { audit } from '../../audit/log.ts';
 import type { Flow } from '../../auth/flows/flow.ts';
 import { nextSendAt, verifyFlowCode, type CodeDeps, type VerifyRefusal } from '../../auth/methods/email-code.ts';
+import { lockAccountCodes } from '../../auth/methods/flow-attempts.ts';
 import { hmac } from '../../crypto/mac.ts';
 import type { KeyRing } from '../../crypto/keyring.ts';
 import { newId, randomDigits } from '../../crypto/random.ts';
@@ -43,7 +44,7 @@ export async function sendEmailChangeCode(
 
   // The account's code lock (the one sendCode takes) serialises the count between its flows.
   const [, { rows }] = await Promise.all([
-    tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('codes:' || $1, 0))`, [accountId]),
+    lockAccountCodes(tx, accountId),
     tx.query<{ sent: number }>(
       `SELECT count(*)::int AS sent FROM one_time_codes c JOIN email_changes e ON e.flow_id = c.flow_id WHERE e.account_id = $1 AND c.sent_at > $2`,
       [accountId, new Date(now.getTime() - 3600 * 1000)],

@@ -10,6 +10,7 @@ import { queueMail } from '../../mail/outbox.ts';
 import type { MailLocale } from '../../mail/templates/types.ts';
 import type { Flow } from '../flows/flow.ts';
 import { endFlow } from '../flows/flow.ts';
+import { lockAccountCodes } from './flow-attempts.ts';
 import type { AuthPolicy } from '../policy.ts';
 
 /**
@@ -59,7 +60,7 @@ async function checkAccountBudget(
   // The lock serialises the counts between concurrent flows of one account; the count (and
   // the address, used only within budget) is pipelined behind it and runs once it is held.
   const [, { rows }, to] = await Promise.all([
-    tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('codes:' || $1, 0))`, [accountId]),
+    lockAccountCodes(tx, accountId),
     tx.query<{ sent: number; failures: number }>(
       `SELECT (SELECT count(*)::int FROM one_time_codes c JOIN auth_flows f ON f.id = c.flow_id
                 WHERE c.account_id = $1 AND c.sent_at > $2 AND (f.kind IN ('login', 'confirm')) = $4) AS sent,
@@ -179,15 +180,15 @@ export async function verifyFlowCode(
   // password may open flow after flow), under the account's code lock that sendCode and
   // raiseAttempt take, so parallel guesses over several flows cannot all pass one count.
   // The code is read in the same round trip, only compared if the raise went through.
-  const capped = flow.kind === 'login' && flow.accountId !== null;
+  const cappedAccount = flow.kind === 'login' ? flow.accountId : null;
   const [, { rows: raised }, { rows }] = await Promise.all([
-    capped ? tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('codes:' || $1, 0))`, [flow.accountId]) : null,
-    capped
+    cappedAccount !== null ? lockAccountCodes(tx, cappedAccount) : null,
+    cappedAccount !== null
       ? tx.query<{ code_failures: number }>(
           `UPDATE auth_flows SET code_failures = code_failures + 1 WHERE id = $1 AND code_failures < $2
              AND (SELECT coalesce(sum(code_failures), 0) FROM auth_flows WHERE account_id = $3 AND kind = 'login' AND created_at > $4) < $5
            RETURNING code_failures`,
-          [flow.id, policy.codeMaxAttempts, flow.accountId, new Date(clock.now().getTime() - 24 * 3600 * 1000), policy.codeFailuresPerAccountPerDay],
+          [flow.id, policy.codeMaxAttempts, cappedAccount, new Date(clock.now().getTime() - 24 * 3600 * 1000), policy.codeFailuresPerAccountPerDay],
         )
       : tx.query<{ code_failures: number }>(
           `UPDATE auth_flows SET code_failures = code_failures + 1 WHERE id = $1 AND code_failures < $2 RETURNING code_failures`,

@@ -5,6 +5,15 @@ import { endFlow, type Flow } from '../flows/flow.ts';
 import type { AuthPolicy } from '../policy.ts';
 
 /**
+ * The account's lock for its one-time codes, held to the end of the transaction: counts of
+ * codes sent and of wrong codes across the account's flows are read and raised under it, so
+ * that concurrent requests over several flows cannot all pass one count.
+ */
+export function lockAccountCodes(tx: Tx, accountId: string): Promise<unknown> {
+  return tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('codes:' || $1, 0))`, [accountId]);
+}
+
+/**
  * The attempt counter the strong one-time codes (authenticator app, recovery code) share with
  * the email code: auth_flows.code_failures, raised before comparing (DESIGN principle 5). A
  * TOTP code is 6 digits like the email code, but whoever knows the password may open flow
@@ -25,7 +34,7 @@ export async function raiseAttempt(
   // concurrent flows: N parallel guesses over N flows cannot all pass a check made before any
   // of them counted. The count and the raise are pipelined behind it.
   const [, { rows: counted }] = await Promise.all([
-    tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('codes:' || $1, 0))`, [accountId]),
+    lockAccountCodes(tx, accountId),
     tx.query<{ failures: number }>(
       `SELECT coalesce(sum(code_failures), 0)::int AS failures FROM auth_flows WHERE account_id = $1 AND kind IN ('login', 'step-up') AND created_at > $2`,
       [accountId, since],
